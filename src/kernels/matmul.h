@@ -1,0 +1,61 @@
+// The one matmul entry point every model uses: y = x · Wᵀ for a weight matrix in its stored type.
+// A Linear is prepared once when a model loads (it picks the kernel for the weight type and this CPU);
+// later issues plug SIMD and table-lookup kernels in here without touching the models.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/aligned_buffer.h"
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "kernels/ggml_type.h"
+
+namespace edgellm {
+
+struct TypeTraits;
+
+// A read-only view of a 2-D weight: `rows` output features, each of `cols` input elements,
+// rows stored contiguously (`row_stride` bytes apart) in `type`. Usually points into the mmapped GGUF.
+struct WeightView {
+  GgmlType type = GgmlType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+  size_t row_stride = 0;
+};
+
+// Scratch memory for matmuls, owned by a session and reused across calls (no allocation per call
+// once it has grown to the largest size needed).
+struct MatmulScratch {
+  AlignedBuffer quantized_x;  // activations converted to the weight's vec_dot_type
+};
+
+class Linear {
+ public:
+  Linear() = default;
+  // Validates the view (known type, cols a multiple of its block size, non-null data) and picks the kernel.
+  static Result<Linear> prepare(const WeightView& w);
+
+  const WeightView& weight() const { return w_; }
+  int64_t in_features() const { return w_.cols; }
+  int64_t out_features() const { return w_.rows; }
+
+  // y[t, r] = sum_c x[t, c] * W[r, c] for t < n_tokens.
+  // x: n_tokens × cols floats (row stride cols); y: n_tokens × rows floats (row stride rows).
+  // Work is split over the pool's threads; `scratch` grows if needed (not thread-safe across sessions).
+  void forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const;
+
+  // Bytes of scratch forward() needs for n_tokens (so a session can size its buffer up front).
+  size_t scratch_bytes(int64_t n_tokens) const;
+
+ private:
+  WeightView w_;
+  const TypeTraits* traits_ = nullptr;
+  const TypeTraits* act_traits_ = nullptr;
+};
+
+// Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.
+void dequantize_row(const WeightView& w, int64_t r, float* dst);
+
+}  // namespace edgellm

@@ -1,0 +1,31 @@
+// Shared helpers for tests: where the shared test data lives, temporary files.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace edgellm::test {
+
+// The shared/ folder beside the repository (override with EDGELLM_SHARED_DIR), or "" if absent.
+std::string shared_dir();
+// Path of `rel` inside shared/; "" if shared/ is absent.
+std::string shared_path(const std::string& rel);
+// True when EDGELLM_REQUIRE_SHARED=1 (CI): missing shared data is then a failure, not a skip.
+bool shared_required();
+// A fresh temporary directory for this test process (removed at exit).
+std::string temp_dir();
+// The built edgellm binary.
+std::string cli_path();
+
+}  // namespace edgellm::test
+
+// Skips the test loudly when ../shared is missing (fails instead under EDGELLM_REQUIRE_SHARED=1).
+#define EL_REQUIRE_SHARED(rel)                                                                  \
+  do {                                                                                          \
+    if (::edgellm::test::shared_path(rel).empty()) {                                            \
+      if (::edgellm::test::shared_required()) FAIL() << "shared test data missing: " << (rel);  \
+      GTEST_SKIP() << "SKIPPED LOUDLY: shared test data not found (" << (rel)                   \
+                   << "); set EDGELLM_SHARED_DIR";                                              \
+    }                                                                                           \
+  } while (0)
