@@ -48,4 +48,10 @@ const char* ggml_type_name(uint32_t id);
 // Parses a name case-insensitively ("Q4_0", "q4_k", "f16").
 std::optional<GgmlType> ggml_type_from_name(std::string_view name);
 
+// Storage geometry of every type the GGUF format defines (including ones edgellm cannot compute
+// with, so that such files can still be inspected): elements per block and bytes per block.
+// Both return 0 for an id that is not a known type.
+int64_t ggml_type_block_size(uint32_t id);
+uint64_t ggml_type_block_bytes(uint32_t id);
+
 }  // namespace edgellm
