@@ -1,0 +1,115 @@
+#include "kernels/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/fp16.h"
+
+namespace edgellm {
+
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  // Accumulate in double: rows can be thousands wide and the mean of squares feeds every output.
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float r = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
+  if (w != nullptr) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * r * w[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * r;
+  }
+}
+
+void rope_inv_freq(int rot_dim, float freq_base, float freq_scale, const float* factors, float* inv_freq) {
+  for (int i = 0; i < rot_dim / 2; ++i) {
+    double f = std::pow(static_cast<double>(freq_base), -2.0 * i / rot_dim) * freq_scale;
+    if (factors != nullptr) f /= factors[i];
+    inv_freq[i] = static_cast<float>(f);
+  }
+}
+
+void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, const float* inv_freq, RopeMode mode) {
+  const int half = rot_dim / 2;
+  for (int i = 0; i < half; ++i) {
+    const float theta = static_cast<float>(pos) * inv_freq[i];
+    const float c = std::cos(theta), s = std::sin(theta);
+    // NORMAL pairs (2i, 2i+1); NEOX pairs (i, i+half).
+    const int i0 = mode == RopeMode::kNormal ? 2 * i : i;
+    const int i1 = mode == RopeMode::kNormal ? 2 * i + 1 : i + half;
+    for (int h = 0; h < n_heads; ++h) {
+      float* p = x + static_cast<int64_t>(h) * head_dim;
+      const float a = p[i0], b = p[i1];
+      p[i0] = a * c - b * s;
+      p[i1] = a * s + b * c;
+    }
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+  if (mx == -std::numeric_limits<float>::infinity()) {
+    // Every entry masked: no token to attend to; a uniform zero row is the safe answer.
+    std::fill(x, x + n, 0.0f);
+    return;
+  }
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void add(float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+}
+
+namespace {
+
+// One (token, query head) pair: scores over the visible positions, softmax, weighted sum of values.
+void attend_one(const AttentionArgs& a, int t, int h, float* scores) {
+  const int hd = a.head_dim;
+  const int group = a.n_head / a.n_head_kv;
+  const int kvh = h / group;
+  const int64_t kv_stride = static_cast<int64_t>(a.n_head_kv) * hd;
+  const float* q = a.q + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
+  const int n_visible = a.pos0 + t + 1;
+  for (int j = 0; j < n_visible; ++j) {
+    const uint16_t* k = a.k + j * kv_stride + static_cast<int64_t>(kvh) * hd;
+    float dot = 0;
+    for (int d = 0; d < hd; ++d) dot += q[d] * fp16_to_fp32(k[d]);
+    scores[j] = dot * a.scale;
+  }
+  softmax(scores, n_visible);
+  float* out = a.out + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
+  std::fill(out, out + hd, 0.0f);
+  for (int j = 0; j < n_visible; ++j) {
+    const uint16_t* v = a.v + j * kv_stride + static_cast<int64_t>(kvh) * hd;
+    const float p = scores[j];
+    for (int d = 0; d < hd; ++d) out[d] += p * fp16_to_fp32(v[d]);
+  }
+}
+
+}  // namespace
+
+void attention(const AttentionArgs& a, ThreadPool& pool) {
+  const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head;
+  pool.run([&](int ith, int nth) {
+    float* scores = a.scratch + static_cast<int64_t>(ith) * a.scratch_stride;
+    // Interleaved split: later tokens see more positions, so striding balances the work.
+    for (int64_t w = ith; w < n_work; w += nth) {
+      attend_one(a, static_cast<int>(w / a.n_head), static_cast<int>(w % a.n_head), scores);
+    }
+  });
+}
+
+}  // namespace edgellm
