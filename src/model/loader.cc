@@ -15,7 +15,10 @@ std::string shape_str(const std::vector<int64_t>& dims) {
 
 std::string type_name(uint32_t id) {
   const char* n = ggml_type_name(id);
-  return n != nullptr ? n : "#" + std::to_string(id);
+  if (n != nullptr) return n;
+  std::string s = "id ";  // built in two steps: GCC 12 misreports -Wrestrict on "literal" + std::string
+  s += std::to_string(id);
+  return s;
 }
 
 Result<const GgufTensorInfo*> find_shaped(const GgufFile& f, const std::string& name,
