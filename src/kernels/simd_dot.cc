@@ -1,0 +1,219 @@
+// Highway kernels for kernels/simd_dot.h. hwy 1.0.3 has no int8 dot product, so int8/int4 blocks are
+// widened to int16 and multiplied with ReorderWidenMulAccumulate (pmaddwd: pairs summed into int32).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd_dot.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <cmath>
+
+#include "core/fp16.h"
+#include "kernels/blocks.h"
+#include "kernels/simd_dot.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace edgellm {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Half -> float with the target's conversion instruction where it has one (F16C on AVX2/AVX3).
+HWY_INLINE float HalfToFloat(uint16_t h) {
+#if HWY_TARGET <= HWY_AVX2
+  const hn::CappedTag<uint16_t, 4> du;
+  const hn::Rebind<hwy::float16_t, decltype(du)> dh;
+  const hn::Rebind<float, decltype(du)> df;
+  return hn::GetLane(hn::PromoteTo(df, hn::BitCast(dh, hn::Set(du, h))));
+#else
+  return fp16_to_fp32(h);
+#endif
+}
+
+// Elements [k, k + Lanes(d16)) of a Q4_0 block as int16 in [-8, 7]. Element j < 16 is the low nibble of
+// qs[j], element j >= 16 the high nibble of qs[j - 16].
+template <class D16>
+HWY_INLINE hn::Vec<D16> LoadQ4Chunk(D16 d16, const uint8_t* qs, size_t k) {
+#if HWY_TARGET != HWY_SCALAR  // one-lane vectors have no halves to combine
+  if constexpr (hn::MaxLanes(D16()) >= 32) {
+    const hn::Half<D16> dh;
+    const hn::Rebind<uint8_t, decltype(dh)> d8;
+    const auto raw = hn::PromoteTo(dh, hn::LoadU(d8, qs));
+    const auto lo = hn::And(raw, hn::Set(dh, 15));
+    const auto hi = hn::ShiftRight<4>(raw);
+    return hn::Sub(hn::Combine(d16, hi, lo), hn::Set(d16, 8));
+  }
+#endif
+  const hn::Rebind<uint8_t, D16> d8;
+  const auto raw = hn::PromoteTo(d16, hn::LoadU(d8, qs + (k & 15)));
+  const auto q = k < 16 ? hn::And(raw, hn::Set(d16, 15)) : hn::ShiftRight<4>(raw);
+  return hn::Sub(q, hn::Set(d16, 8));
+}
+
+float VecDotQ4_0(int64_t n, const void* w, const void* x) {
+  const BlockQ4_0* a = static_cast<const BlockQ4_0*>(w);
+  const BlockQ8_0* b = static_cast<const BlockQ8_0*>(x);
+  const hn::CappedTag<int16_t, kQK4_0> d16;
+  const hn::Repartition<int32_t, decltype(d16)> d32;
+  const hn::Rebind<float, decltype(d32)> df;
+  const hn::Rebind<int8_t, decltype(d16)> d8;
+  const size_t N = hn::Lanes(d16);
+  auto acc = hn::Zero(df);
+  for (int64_t i = 0; i < n / kQK4_0; ++i) {
+    auto s0 = hn::Zero(d32), s1 = hn::Zero(d32);
+    for (size_t k = 0; k < static_cast<size_t>(kQK4_0); k += N) {
+      const auto wq = LoadQ4Chunk(d16, a[i].qs, k);
+      const auto xq = hn::PromoteTo(d16, hn::LoadU(d8, b[i].qs + k));
+      s0 = hn::ReorderWidenMulAccumulate(d32, wq, xq, s0, s1);
+    }
+    const float scale = HalfToFloat(a[i].d) * HalfToFloat(b[i].d);
+    acc = hn::MulAdd(hn::ConvertTo(df, hn::Add(s0, s1)), hn::Set(df, scale), acc);
+  }
+  return hn::GetLane(hn::SumOfLanes(df, acc));
+}
+
+float VecDotQ8_0(int64_t n, const void* w, const void* x) {
+  const BlockQ8_0* a = static_cast<const BlockQ8_0*>(w);
+  const BlockQ8_0* b = static_cast<const BlockQ8_0*>(x);
+  const hn::CappedTag<int16_t, kQK8_0> d16;
+  const hn::Repartition<int32_t, decltype(d16)> d32;
+  const hn::Rebind<float, decltype(d32)> df;
+  const hn::Rebind<int8_t, decltype(d16)> d8;
+  const size_t N = hn::Lanes(d16);
+  auto acc = hn::Zero(df);
+  for (int64_t i = 0; i < n / kQK8_0; ++i) {
+    auto s0 = hn::Zero(d32), s1 = hn::Zero(d32);
+    for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += N) {
+      const auto wq = hn::PromoteTo(d16, hn::LoadU(d8, a[i].qs + k));
+      const auto xq = hn::PromoteTo(d16, hn::LoadU(d8, b[i].qs + k));
+      s0 = hn::ReorderWidenMulAccumulate(d32, wq, xq, s0, s1);
+    }
+    const float scale = HalfToFloat(a[i].d) * HalfToFloat(b[i].d);
+    acc = hn::MulAdd(hn::ConvertTo(df, hn::Add(s0, s1)), hn::Set(df, scale), acc);
+  }
+  return hn::GetLane(hn::SumOfLanes(df, acc));
+}
+
+// Four independent accumulators hide the FMA latency; the tail (n not a multiple of the lanes) is scalar.
+float VecDotF16(int64_t n, const void* w, const void* x) {
+  const uint16_t* a = static_cast<const uint16_t*>(w);
+  const hwy::float16_t* ah = static_cast<const hwy::float16_t*>(w);
+  const float* b = static_cast<const float*>(x);
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<hwy::float16_t, decltype(df)> dh;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    acc0 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, ah + i)), hn::LoadU(df, b + i), acc0);
+    acc1 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, ah + i + N)), hn::LoadU(df, b + i + N), acc1);
+    acc2 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, ah + i + 2 * N)), hn::LoadU(df, b + i + 2 * N), acc2);
+    acc3 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, ah + i + 3 * N)), hn::LoadU(df, b + i + 3 * N), acc3);
+  }
+  for (; i + N <= n; i += N)
+    acc0 = hn::MulAdd(hn::PromoteTo(df, hn::LoadU(dh, ah + i)), hn::LoadU(df, b + i), acc0);
+  float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(acc0, acc1), hn::Add(acc2, acc3))));
+  for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * b[i];
+  return sum;
+}
+
+float VecDotF32(int64_t n, const void* w, const void* x) {
+  const float* a = static_cast<const float*>(w);
+  const float* b = static_cast<const float*>(x);
+  const hn::ScalableTag<float> df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + 4 * N <= n; i += 4 * N) {
+    acc0 = hn::MulAdd(hn::LoadU(df, a + i), hn::LoadU(df, b + i), acc0);
+    acc1 = hn::MulAdd(hn::LoadU(df, a + i + N), hn::LoadU(df, b + i + N), acc1);
+    acc2 = hn::MulAdd(hn::LoadU(df, a + i + 2 * N), hn::LoadU(df, b + i + 2 * N), acc2);
+    acc3 = hn::MulAdd(hn::LoadU(df, a + i + 3 * N), hn::LoadU(df, b + i + 3 * N), acc3);
+  }
+  for (; i + N <= n; i += N) acc0 = hn::MulAdd(hn::LoadU(df, a + i), hn::LoadU(df, b + i), acc0);
+  float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(acc0, acc1), hn::Add(acc2, acc3))));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// Same arithmetic as q8_0_from_float (d = amax/127, q = roundf(x·(1/d))), so the bytes are identical.
+// roundf rounds halves away from zero; Highway's Round is half-to-even, so round via trunc + fraction.
+void QuantizeQ8_0(const float* src, void* dst, int64_t n) {
+  BlockQ8_0* out = static_cast<BlockQ8_0*>(dst);
+  const hn::CappedTag<float, kQK8_0> df;
+  const hn::Rebind<int32_t, decltype(df)> d32;
+  const hn::Rebind<int8_t, decltype(df)> d8;
+  const size_t N = hn::Lanes(df);
+  for (int64_t i = 0; i < n / kQK8_0; ++i) {
+    const float* x = src + i * kQK8_0;
+    auto vmax = hn::Zero(df);
+    for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += N) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, x + k)));
+    const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    out[i].d = fp32_to_fp16(d);
+    const auto vid = hn::Set(df, id);
+    const auto half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
+    for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += N) {
+      const auto v = hn::Mul(hn::LoadU(df, x + k), vid);
+      const auto t = hn::Trunc(v);
+      const auto away = hn::Ge(hn::Abs(hn::Sub(v, t)), half);
+      const auto r = hn::IfThenElse(away, hn::Add(t, hn::CopySignToAbs(one, v)), t);
+      hn::StoreU(hn::DemoteTo(d8, hn::ConvertTo(d32, r)), d8, out[i].qs + k);
+    }
+  }
+}
+
+int64_t DispatchedTarget() { return HWY_TARGET; }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace edgellm
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace edgellm {
+
+HWY_EXPORT(VecDotQ4_0);
+HWY_EXPORT(VecDotQ8_0);
+HWY_EXPORT(VecDotF16);
+HWY_EXPORT(VecDotF32);
+HWY_EXPORT(QuantizeQ8_0);
+HWY_EXPORT(DispatchedTarget);
+
+float simd_vec_dot_q4_0(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ4_0)(n, w, x); }
+float simd_vec_dot_q8_0(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ8_0)(n, w, x); }
+float simd_vec_dot_f16(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotF16)(n, w, x); }
+float simd_vec_dot_f32(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotF32)(n, w, x); }
+void simd_quantize_q8_0(const float* src, void* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(QuantizeQ8_0)(src, dst, n); }
+int64_t simd_dispatched_target() { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }
+
+SimdKernels simd_kernels(GgmlType weight_type) {
+  // The dispatch tables start out pointing at a chooser stub; make the choice before taking pointers.
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  SimdKernels k;
+  switch (weight_type) {
+    case GgmlType::Q4_0:
+      k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ4_0);
+      k.quantize_x = &HWY_DYNAMIC_DISPATCH(QuantizeQ8_0);
+      break;
+    case GgmlType::Q8_0:
+      k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ8_0);
+      k.quantize_x = &HWY_DYNAMIC_DISPATCH(QuantizeQ8_0);
+      break;
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+      k.quantize_x = &HWY_DYNAMIC_DISPATCH(QuantizeQ8_0);
+      break;
+    case GgmlType::F16:
+      k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotF16);
+      break;
+    case GgmlType::F32:
+      k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotF32);
+      break;
+    default:
+      break;
+  }
+  return k;
+}
+
+}  // namespace edgellm
+#endif  // HWY_ONCE

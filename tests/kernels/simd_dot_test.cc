@@ -1,0 +1,128 @@
+// Every Highway target compiled into the binary and supported by this CPU, against the scalar oracles.
+#include <gtest/gtest.h>
+#include <hwy/highway.h>
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/fp16.h"
+#include "kernels/quants.h"
+#include "kernels/simd_dot.h"
+#include "kernels/type_traits.h"
+
+namespace edgellm {
+namespace {
+
+std::vector<float> random_normal(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+std::vector<uint8_t> quantize(GgmlType type, const std::vector<float>& x) {
+  const TypeTraits* t = type_traits(type);
+  std::vector<uint8_t> q(row_bytes(*t, static_cast<int64_t>(x.size())));
+  t->from_float(x.data(), q.data(), static_cast<int64_t>(x.size()));
+  return q;
+}
+
+// Runs `body` once per compiled and supported target, with dispatch forced to that target.
+template <class F>
+void for_each_target(F&& body) {
+  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  ASSERT_GE(targets.size(), 2u) << "expected several Highway targets on x86-64";
+  for (int64_t target : targets) {
+    hwy::SetSupportedTargetsForTest(target);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    ASSERT_EQ(simd_dispatched_target(), target) << "dispatch did not switch to " << hwy::TargetName(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    body();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+const int64_t kBlockCounts[] = {1, 3, 17, 64, 129};
+
+// Integer block sums are exact on every path; only the float accumulation order differs.
+double abs_dot_bound(const std::vector<float>& w, const std::vector<float>& x) {
+  double mag = 0;
+  for (size_t i = 0; i < w.size(); ++i) mag += std::fabs(static_cast<double>(w[i]) * x[i]);
+  return 1e-5 * mag + 1e-6;
+}
+
+TEST(SimdDot, Q4_0MatchesScalarOnEveryTarget) {
+  for_each_target([] {
+    for (int64_t blocks : kBlockCounts) {
+      const int64_t n = blocks * 32;
+      const auto wf = random_normal(n, 1 + static_cast<uint32_t>(blocks));
+      const auto xf = random_normal(n, 2 + static_cast<uint32_t>(blocks), 4.0f);
+      const auto wq = quantize(GgmlType::Q4_0, wf), xq = quantize(GgmlType::Q8_0, xf);
+      EXPECT_NEAR(simd_vec_dot_q4_0(n, wq.data(), xq.data()), vec_dot_q4_0(n, wq.data(), xq.data()),
+                  abs_dot_bound(wf, xf))
+          << "n=" << n;
+    }
+  });
+}
+
+TEST(SimdDot, Q8_0MatchesScalarOnEveryTarget) {
+  for_each_target([] {
+    for (int64_t blocks : kBlockCounts) {
+      const int64_t n = blocks * 32;
+      const auto wf = random_normal(n, 3 + static_cast<uint32_t>(blocks));
+      const auto xf = random_normal(n, 4 + static_cast<uint32_t>(blocks), 0.1f);
+      const auto wq = quantize(GgmlType::Q8_0, wf), xq = quantize(GgmlType::Q8_0, xf);
+      EXPECT_NEAR(simd_vec_dot_q8_0(n, wq.data(), xq.data()), vec_dot_q8_0(n, wq.data(), xq.data()),
+                  abs_dot_bound(wf, xf))
+          << "n=" << n;
+    }
+  });
+}
+
+TEST(SimdDot, FloatDotsMatchScalarOnEveryTarget) {
+  for_each_target([] {
+    for (int64_t n : {1, 7, 32, 37, 96, 1000, 4099}) {
+      const auto wf = random_normal(n, 5 + static_cast<uint32_t>(n));
+      const auto xf = random_normal(n, 6 + static_cast<uint32_t>(n));
+      const auto wh = quantize(GgmlType::F16, wf);
+      EXPECT_NEAR(simd_vec_dot_f16(n, wh.data(), xf.data()), vec_dot_f16(n, wh.data(), xf.data()),
+                  abs_dot_bound(wf, xf))
+          << "n=" << n;
+      EXPECT_NEAR(simd_vec_dot_f32(n, wf.data(), xf.data()), vec_dot_f32(n, wf.data(), xf.data()),
+                  abs_dot_bound(wf, xf))
+          << "n=" << n;
+    }
+  });
+}
+
+TEST(SimdDot, Q8_0QuantizerIsBitExactOnEveryTarget) {
+  for_each_target([] {
+    for (int64_t blocks : kBlockCounts) {
+      const int64_t n = blocks * 32;
+      auto x = random_normal(n, 7 + static_cast<uint32_t>(blocks), 2.0f);
+      // One block of exact ties (d = 1) and one of zeros exercise rounding and the zero scale.
+      for (int j = 0; j < 32; ++j) x[static_cast<size_t>(j)] = (j == 0) ? 127.0f : static_cast<float>(j) - 15.5f;
+      if (blocks > 1) std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
+      std::vector<uint8_t> expect(row_bytes(*type_traits(GgmlType::Q8_0), n)), got(expect.size(), 0xAB);
+      q8_0_from_float(x.data(), expect.data(), n);
+      simd_quantize_q8_0(x.data(), got.data(), n);
+      EXPECT_EQ(std::memcmp(expect.data(), got.data(), expect.size()), 0) << "n=" << n;
+    }
+  });
+}
+
+TEST(SimdDot, KernelsResolvedForFastTypes) {
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16, GgmlType::F32})
+    EXPECT_NE(simd_kernels(type).vec_dot, nullptr) << static_cast<uint32_t>(type);
+  EXPECT_NE(simd_kernels(GgmlType::Q4_0).quantize_x, nullptr);
+  EXPECT_EQ(simd_kernels(GgmlType::F16).quantize_x, nullptr);
+  EXPECT_EQ(simd_kernels(GgmlType::Q6_K).vec_dot, nullptr);
+}
+
+}  // namespace
+}  // namespace edgellm
