@@ -53,6 +53,10 @@ class Linear {
   WeightView w_;
   const TypeTraits* traits_ = nullptr;
   const TypeTraits* act_traits_ = nullptr;
+  // Kernels chosen once by prepare() for this CPU: the row dot product, and the activation quantizer
+  // (nullptr when activations stay F32).
+  float (*vec_dot_)(int64_t n, const void* w, const void* x) = nullptr;
+  void (*quantize_x_)(const float* src, void* dst, int64_t n) = nullptr;
 };
 
 // Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.

@@ -1,0 +1,119 @@
+// Linear: y = x · Wᵀ over any weight type in the traits table. Activations are converted once per call
+// to the weight's vec_dot_type; output rows are split over the thread pool, and for several tokens each
+// thread walks its rows in tiles so a tile of weight rows is read from memory once for all tokens.
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "kernels/simd_dot.h"
+#include "kernels/type_traits.h"
+
+namespace edgellm {
+namespace {
+
+// Rows per tile when n_tokens > 1: 16 rows of an 8192-column Q4_0 matrix are ~74 KB, which stays in L2
+// while every token's activation row streams past it.
+constexpr int64_t kRowTile = 16;
+
+std::string type_label(GgmlType type) {
+  const char* name = ggml_type_name(static_cast<uint32_t>(type));
+  return name != nullptr ? std::string(name) : "id " + std::to_string(static_cast<uint32_t>(type));
+}
+
+// A row_stride of 0 means rows are packed back to back.
+size_t stride_of(const WeightView& w, const TypeTraits& t) {
+  return w.row_stride != 0 ? w.row_stride : row_bytes(t, w.cols);
+}
+
+}  // namespace
+
+Result<Linear> Linear::prepare(const WeightView& w) {
+  const TypeTraits* traits = type_traits(w.type);
+  if (traits == nullptr || traits->vec_dot == nullptr)
+    return Status::error("matmul: weight type " + type_label(w.type) + " is not supported for matmul");
+  if (w.data == nullptr) return Status::error("matmul: weight data is null");
+  if (w.rows <= 0 || w.cols <= 0)
+    return Status::error("matmul: weight shape " + std::to_string(w.rows) + "x" + std::to_string(w.cols) +
+                         " must be positive");
+  if (w.cols % traits->block_size != 0)
+    return Status::error("matmul: " + std::to_string(w.cols) + " columns is not a multiple of the " +
+                         traits->name + " block size " + std::to_string(traits->block_size));
+  if (w.row_stride != 0 && w.row_stride < row_bytes(*traits, w.cols))
+    return Status::error("matmul: row stride " + std::to_string(w.row_stride) + " bytes is less than a " +
+                         traits->name + " row of " + std::to_string(w.cols) + " elements (" +
+                         std::to_string(row_bytes(*traits, w.cols)) + " bytes)");
+  const TypeTraits* act = type_traits(traits->vec_dot_type);
+  if (act == nullptr || (act->type != GgmlType::F32 && act->from_float == nullptr))
+    return Status::error("matmul: no activation quantizer for " + std::string(traits->name));
+
+  Linear lin;
+  lin.w_ = w;
+  lin.w_.row_stride = stride_of(w, *traits);
+  lin.traits_ = traits;
+  lin.act_traits_ = act;
+  const SimdKernels simd = simd_kernels(w.type);
+  lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : traits->vec_dot;
+  if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
+  return lin;
+}
+
+size_t Linear::scratch_bytes(int64_t n_tokens) const {
+  if (quantize_x_ == nullptr || n_tokens <= 0) return 0;
+  return static_cast<size_t>(n_tokens) * row_bytes(*act_traits_, w_.cols);
+}
+
+void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const {
+  if (n_tokens <= 0 || vec_dot_ == nullptr) return;
+  const int64_t cols = w_.cols, rows = w_.rows;
+
+  const void* xq = x;
+  size_t x_row = static_cast<size_t>(cols) * sizeof(float);
+  if (quantize_x_ != nullptr) {
+    const size_t need = scratch_bytes(n_tokens);
+    if (scratch.quantized_x.size() < need) scratch.quantized_x.resize(need);
+    x_row = row_bytes(*act_traits_, cols);
+    uint8_t* buf = scratch.quantized_x.data();
+    if (n_tokens == 1) {
+      quantize_x_(x, buf, cols);
+    } else {
+      pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
+        for (int64_t t = b; t < e; ++t) quantize_x_(x + t * cols, buf + static_cast<size_t>(t) * x_row, cols);
+      });
+    }
+    xq = buf;
+  }
+
+  const uint8_t* wbase = static_cast<const uint8_t*>(w_.data);
+  const uint8_t* xbase = static_cast<const uint8_t*>(xq);
+  const size_t stride = w_.row_stride;
+  const auto dot = vec_dot_;
+  pool.parallel_for(rows, [&](int64_t b, int64_t e, int) {
+    if (n_tokens == 1) {
+      for (int64_t r = b; r < e; ++r) y[r] = dot(cols, wbase + static_cast<size_t>(r) * stride, xbase);
+      return;
+    }
+    for (int64_t r0 = b; r0 < e; r0 += kRowTile) {
+      const int64_t r1 = std::min(e, r0 + kRowTile);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const uint8_t* xt = xbase + static_cast<size_t>(t) * x_row;
+        float* yt = y + t * rows;
+        for (int64_t r = r0; r < r1; ++r) yt[r] = dot(cols, wbase + static_cast<size_t>(r) * stride, xt);
+      }
+    }
+  });
+}
+
+void dequantize_row(const WeightView& w, int64_t r, float* dst) {
+  const TypeTraits* t = type_traits(w.type);
+  if (t == nullptr || t->to_float == nullptr || w.data == nullptr || r < 0 || r >= w.rows ||
+      w.cols % t->block_size != 0) {
+    // Callers pass views of validated tensors; anything else reads as zeros rather than out of bounds.
+    std::memset(dst, 0, static_cast<size_t>(std::max<int64_t>(w.cols, 0)) * sizeof(float));
+    return;
+  }
+  t->to_float(static_cast<const uint8_t*>(w.data) + static_cast<size_t>(r) * stride_of(w, *t), dst, w.cols);
+}
+
+}  // namespace edgellm
