@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_run_command(app, action);
   add_inspect_command(app, action);
   add_synth_command(app, action);
+  add_convert_command(app, action);
   add_bench_command(app, action);
 
   try {
