@@ -48,48 +48,62 @@ HWY_INLINE hn::Vec<D16> LoadQ4Chunk(D16 d16, const uint8_t* qs, size_t k) {
   return hn::Sub(q, hn::Set(d16, 8));
 }
 
-float VecDotQ4_0(int64_t n, const void* w, const void* x) {
-  const BlockQ4_0* a = static_cast<const BlockQ4_0*>(w);
-  const BlockQ8_0* b = static_cast<const BlockQ8_0*>(x);
-  const hn::CappedTag<int16_t, kQK4_0> d16;
-  const hn::Repartition<int32_t, decltype(d16)> d32;
-  const hn::Rebind<float, decltype(d32)> df;
+// Integer dot of one Q4_0 block with one Q8_0 block, as a vector of partial int32 sums.
+template <class D16>
+HWY_INLINE hn::Vec<hn::Repartition<int32_t, D16>> BlockDotQ4_0(D16 d16, const BlockQ4_0& a, const BlockQ8_0& b) {
+  const hn::Repartition<int32_t, D16> d32;
   const hn::Rebind<int8_t, decltype(d16)> d8;
-  const size_t N = hn::Lanes(d16);
-  auto acc = hn::Zero(df);
-  for (int64_t i = 0; i < n / kQK4_0; ++i) {
-    auto s0 = hn::Zero(d32), s1 = hn::Zero(d32);
-    for (size_t k = 0; k < static_cast<size_t>(kQK4_0); k += N) {
-      const auto wq = LoadQ4Chunk(d16, a[i].qs, k);
-      const auto xq = hn::PromoteTo(d16, hn::LoadU(d8, b[i].qs + k));
-      s0 = hn::ReorderWidenMulAccumulate(d32, wq, xq, s0, s1);
-    }
-    const float scale = HalfToFloat(a[i].d) * HalfToFloat(b[i].d);
-    acc = hn::MulAdd(hn::ConvertTo(df, hn::Add(s0, s1)), hn::Set(df, scale), acc);
+  auto s0 = hn::Zero(d32), s1 = hn::Zero(d32);
+  for (size_t k = 0; k < static_cast<size_t>(kQK4_0); k += hn::Lanes(d16)) {
+    const auto wq = LoadQ4Chunk(d16, a.qs, k);
+    const auto xq = hn::PromoteTo(d16, hn::LoadU(d8, b.qs + k));
+    s0 = hn::ReorderWidenMulAccumulate(d32, wq, xq, s0, s1);
   }
-  return hn::GetLane(hn::SumOfLanes(df, acc));
+  return hn::Add(s0, s1);
+}
+
+template <class D16>
+HWY_INLINE hn::Vec<hn::Repartition<int32_t, D16>> BlockDotQ8_0(D16 d16, const BlockQ8_0& a, const BlockQ8_0& b) {
+  const hn::Repartition<int32_t, D16> d32;
+  const hn::Rebind<int8_t, decltype(d16)> d8;
+  auto s0 = hn::Zero(d32), s1 = hn::Zero(d32);
+  for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += hn::Lanes(d16)) {
+    const auto wq = hn::PromoteTo(d16, hn::LoadU(d8, a.qs + k));
+    const auto xq = hn::PromoteTo(d16, hn::LoadU(d8, b.qs + k));
+    s0 = hn::ReorderWidenMulAccumulate(d32, wq, xq, s0, s1);
+  }
+  return hn::Add(s0, s1);
+}
+
+// Sum over blocks of scale_w·scale_x·(integer block dot). Two accumulators over even/odd blocks keep
+// two FMA chains in flight, so the loop is not bound by FMA latency.
+template <class WBlock, class BlockDot>
+HWY_INLINE float DotBlocks(int64_t nb, const WBlock* a, const BlockQ8_0* b, BlockDot block_dot) {
+  const hn::CappedTag<int16_t, kQK8_0> d16;
+  const hn::Rebind<float, hn::Repartition<int32_t, decltype(d16)>> df;
+  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const auto p0 = hn::ConvertTo(df, block_dot(d16, a[i], b[i]));
+    const auto p1 = hn::ConvertTo(df, block_dot(d16, a[i + 1], b[i + 1]));
+    acc0 = hn::MulAdd(p0, hn::Set(df, HalfToFloat(a[i].d) * HalfToFloat(b[i].d)), acc0);
+    acc1 = hn::MulAdd(p1, hn::Set(df, HalfToFloat(a[i + 1].d) * HalfToFloat(b[i + 1].d)), acc1);
+  }
+  if (i < nb) {
+    const auto p0 = hn::ConvertTo(df, block_dot(d16, a[i], b[i]));
+    acc0 = hn::MulAdd(p0, hn::Set(df, HalfToFloat(a[i].d) * HalfToFloat(b[i].d)), acc0);
+  }
+  return hn::GetLane(hn::SumOfLanes(df, hn::Add(acc0, acc1)));
+}
+
+float VecDotQ4_0(int64_t n, const void* w, const void* x) {
+  return DotBlocks(n / kQK4_0, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(x),
+                   [](auto d16, const BlockQ4_0& a, const BlockQ8_0& b) { return BlockDotQ4_0(d16, a, b); });
 }
 
 float VecDotQ8_0(int64_t n, const void* w, const void* x) {
-  const BlockQ8_0* a = static_cast<const BlockQ8_0*>(w);
-  const BlockQ8_0* b = static_cast<const BlockQ8_0*>(x);
-  const hn::CappedTag<int16_t, kQK8_0> d16;
-  const hn::Repartition<int32_t, decltype(d16)> d32;
-  const hn::Rebind<float, decltype(d32)> df;
-  const hn::Rebind<int8_t, decltype(d16)> d8;
-  const size_t N = hn::Lanes(d16);
-  auto acc = hn::Zero(df);
-  for (int64_t i = 0; i < n / kQK8_0; ++i) {
-    auto s0 = hn::Zero(d32), s1 = hn::Zero(d32);
-    for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += N) {
-      const auto wq = hn::PromoteTo(d16, hn::LoadU(d8, a[i].qs + k));
-      const auto xq = hn::PromoteTo(d16, hn::LoadU(d8, b[i].qs + k));
-      s0 = hn::ReorderWidenMulAccumulate(d32, wq, xq, s0, s1);
-    }
-    const float scale = HalfToFloat(a[i].d) * HalfToFloat(b[i].d);
-    acc = hn::MulAdd(hn::ConvertTo(df, hn::Add(s0, s1)), hn::Set(df, scale), acc);
-  }
-  return hn::GetLane(hn::SumOfLanes(df, acc));
+  return DotBlocks(n / kQK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(x),
+                   [](auto d16, const BlockQ8_0& a, const BlockQ8_0& b) { return BlockDotQ8_0(d16, a, b); });
 }
 
 // Four independent accumulators hide the FMA latency; the tail (n not a multiple of the lanes) is scalar.
