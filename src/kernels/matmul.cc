@@ -55,6 +55,7 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   lin.act_traits_ = act;
   const SimdKernels simd = simd_kernels(w.type);
   lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : traits->vec_dot;
+  lin.vec_dot4_ = simd.vec_dot4;
   if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
   return lin;
 }
@@ -89,6 +90,7 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
   const uint8_t* xbase = static_cast<const uint8_t*>(xq);
   const size_t stride = w_.row_stride;
   const auto dot = vec_dot_;
+  const auto dot4 = vec_dot4_;
   pool.parallel_for(rows, [&](int64_t b, int64_t e, int) {
     if (n_tokens == 1) {
       for (int64_t r = b; r < e; ++r) y[r] = dot(cols, wbase + static_cast<size_t>(r) * stride, xbase);
@@ -96,7 +98,18 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
     }
     for (int64_t r0 = b; r0 < e; r0 += kRowTile) {
       const int64_t r1 = std::min(e, r0 + kRowTile);
-      for (int64_t t = 0; t < n_tokens; ++t) {
+      int64_t t = 0;
+      if (dot4 != nullptr) {
+        float out[4];
+        for (; t + 4 <= n_tokens; t += 4) {
+          const uint8_t* xt = xbase + static_cast<size_t>(t) * x_row;
+          for (int64_t r = r0; r < r1; ++r) {
+            dot4(cols, wbase + static_cast<size_t>(r) * stride, xt, x_row, out);
+            for (int64_t k = 0; k < 4; ++k) y[(t + k) * rows + r] = out[k];
+          }
+        }
+      }
+      for (; t < n_tokens; ++t) {
         const uint8_t* xt = xbase + static_cast<size_t>(t) * x_row;
         float* yt = y + t * rows;
         for (int64_t r = r0; r < r1; ++r) yt[r] = dot(cols, wbase + static_cast<size_t>(r) * stride, xt);

@@ -57,6 +57,8 @@ class Linear {
   // (nullptr when activations stay F32).
   float (*vec_dot_)(int64_t n, const void* w, const void* x) = nullptr;
   void (*quantize_x_)(const float* src, void* dst, int64_t n) = nullptr;
+  // Optional: one weight row against 4 activation rows (x_stride bytes apart) into out[0..3].
+  void (*vec_dot4_)(int64_t n, const void* w, const void* x, size_t x_stride, float* out) = nullptr;
 };
 
 // Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.

@@ -106,6 +106,52 @@ float VecDotQ8_0(int64_t n, const void* w, const void* x) {
                    [](auto d16, const BlockQ8_0& a, const BlockQ8_0& b) { return BlockDotQ8_0(d16, a, b); });
 }
 
+// One weight row against four activation rows (x_stride bytes apart): each weight block is unpacked
+// to int16 once and reused for the four tokens, which is what makes prompt processing cheaper per token.
+template <class WBlock, class LoadW>
+HWY_INLINE void DotBlocks4(int64_t nb, const WBlock* a, const void* x, size_t x_stride, float* out, LoadW load_w) {
+  const hn::CappedTag<int16_t, kQK8_0> d16;
+  const hn::Repartition<int32_t, decltype(d16)> d32;
+  const hn::Rebind<float, decltype(d32)> df;
+  const hn::Rebind<int8_t, decltype(d16)> d8;
+  const size_t N = hn::Lanes(d16);
+  const BlockQ8_0* b[4];
+  for (int t = 0; t < 4; ++t)
+    b[t] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(x) + static_cast<size_t>(t) * x_stride);
+  auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
+  for (int64_t i = 0; i < nb; ++i) {
+    auto s00 = hn::Zero(d32), s01 = hn::Zero(d32), s10 = hn::Zero(d32), s11 = hn::Zero(d32);
+    auto s20 = hn::Zero(d32), s21 = hn::Zero(d32), s30 = hn::Zero(d32), s31 = hn::Zero(d32);
+    for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += N) {
+      const auto wq = load_w(d16, a[i], k);
+      s00 = hn::ReorderWidenMulAccumulate(d32, wq, hn::PromoteTo(d16, hn::LoadU(d8, b[0][i].qs + k)), s00, s01);
+      s10 = hn::ReorderWidenMulAccumulate(d32, wq, hn::PromoteTo(d16, hn::LoadU(d8, b[1][i].qs + k)), s10, s11);
+      s20 = hn::ReorderWidenMulAccumulate(d32, wq, hn::PromoteTo(d16, hn::LoadU(d8, b[2][i].qs + k)), s20, s21);
+      s30 = hn::ReorderWidenMulAccumulate(d32, wq, hn::PromoteTo(d16, hn::LoadU(d8, b[3][i].qs + k)), s30, s31);
+    }
+    const float dw = HalfToFloat(a[i].d);
+    acc0 = hn::MulAdd(hn::ConvertTo(df, hn::Add(s00, s01)), hn::Set(df, dw * HalfToFloat(b[0][i].d)), acc0);
+    acc1 = hn::MulAdd(hn::ConvertTo(df, hn::Add(s10, s11)), hn::Set(df, dw * HalfToFloat(b[1][i].d)), acc1);
+    acc2 = hn::MulAdd(hn::ConvertTo(df, hn::Add(s20, s21)), hn::Set(df, dw * HalfToFloat(b[2][i].d)), acc2);
+    acc3 = hn::MulAdd(hn::ConvertTo(df, hn::Add(s30, s31)), hn::Set(df, dw * HalfToFloat(b[3][i].d)), acc3);
+  }
+  out[0] = hn::GetLane(hn::SumOfLanes(df, acc0));
+  out[1] = hn::GetLane(hn::SumOfLanes(df, acc1));
+  out[2] = hn::GetLane(hn::SumOfLanes(df, acc2));
+  out[3] = hn::GetLane(hn::SumOfLanes(df, acc3));
+}
+
+void VecDot4Q4_0(int64_t n, const void* w, const void* x, size_t x_stride, float* out) {
+  DotBlocks4(n / kQK4_0, static_cast<const BlockQ4_0*>(w), x, x_stride, out,
+             [](auto d16, const BlockQ4_0& a, size_t k) { return LoadQ4Chunk(d16, a.qs, k); });
+}
+
+void VecDot4Q8_0(int64_t n, const void* w, const void* x, size_t x_stride, float* out) {
+  DotBlocks4(n / kQK8_0, static_cast<const BlockQ8_0*>(w), x, x_stride, out, [](auto d16, const BlockQ8_0& a, size_t k) {
+    return hn::PromoteTo(d16, hn::LoadU(hn::Rebind<int8_t, decltype(d16)>(), a.qs + k));
+  });
+}
+
 // Four independent accumulators hide the FMA latency; the tail (n not a multiple of the lanes) is scalar.
 float VecDotF16(int64_t n, const void* w, const void* x) {
   const uint16_t* a = static_cast<const uint16_t*>(w);
@@ -187,6 +233,8 @@ namespace edgellm {
 
 HWY_EXPORT(VecDotQ4_0);
 HWY_EXPORT(VecDotQ8_0);
+HWY_EXPORT(VecDot4Q4_0);
+HWY_EXPORT(VecDot4Q8_0);
 HWY_EXPORT(VecDotF16);
 HWY_EXPORT(VecDotF32);
 HWY_EXPORT(QuantizeQ8_0);
@@ -196,6 +244,12 @@ float simd_vec_dot_q4_0(int64_t n, const void* w, const void* x) { return HWY_DY
 float simd_vec_dot_q8_0(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ8_0)(n, w, x); }
 float simd_vec_dot_f16(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotF16)(n, w, x); }
 float simd_vec_dot_f32(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotF32)(n, w, x); }
+void simd_vec_dot4_q4_0(int64_t n, const void* w, const void* x, size_t x_stride, float* out) {
+  HWY_DYNAMIC_DISPATCH(VecDot4Q4_0)(n, w, x, x_stride, out);
+}
+void simd_vec_dot4_q8_0(int64_t n, const void* w, const void* x, size_t x_stride, float* out) {
+  HWY_DYNAMIC_DISPATCH(VecDot4Q8_0)(n, w, x, x_stride, out);
+}
 void simd_quantize_q8_0(const float* src, void* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(QuantizeQ8_0)(src, dst, n); }
 int64_t simd_dispatched_target() { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }
 
@@ -206,10 +260,12 @@ SimdKernels simd_kernels(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::Q4_0:
       k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ4_0);
+      k.vec_dot4 = &HWY_DYNAMIC_DISPATCH(VecDot4Q4_0);
       k.quantize_x = &HWY_DYNAMIC_DISPATCH(QuantizeQ8_0);
       break;
     case GgmlType::Q8_0:
       k.vec_dot = &HWY_DYNAMIC_DISPATCH(VecDotQ8_0);
+      k.vec_dot4 = &HWY_DYNAMIC_DISPATCH(VecDot4Q8_0);
       k.quantize_x = &HWY_DYNAMIC_DISPATCH(QuantizeQ8_0);
       break;
     case GgmlType::Q4_1:

@@ -100,6 +100,28 @@ TEST(SimdDot, FloatDotsMatchScalarOnEveryTarget) {
   });
 }
 
+TEST(SimdDot, FourTokenDotsMatchScalarOnEveryTarget) {
+  for_each_target([] {
+    for (int64_t blocks : kBlockCounts) {
+      const int64_t n = blocks * 32;
+      const auto wf = random_normal(n, 8 + static_cast<uint32_t>(blocks));
+      const auto xf = random_normal(4 * n, 9 + static_cast<uint32_t>(blocks), 2.0f);
+      const auto w4 = quantize(GgmlType::Q4_0, wf), w8 = quantize(GgmlType::Q8_0, wf);
+      const auto xq = quantize(GgmlType::Q8_0, xf);
+      const size_t x_row = xq.size() / 4;
+      float out4[4], out8[4];
+      simd_vec_dot4_q4_0(n, w4.data(), xq.data(), x_row, out4);
+      simd_vec_dot4_q8_0(n, w8.data(), xq.data(), x_row, out8);
+      for (int t = 0; t < 4; ++t) {
+        const std::vector<float> xt(xf.begin() + t * n, xf.begin() + (t + 1) * n);
+        const uint8_t* xqt = xq.data() + static_cast<size_t>(t) * x_row;
+        EXPECT_NEAR(out4[t], vec_dot_q4_0(n, w4.data(), xqt), abs_dot_bound(wf, xt)) << "n=" << n << " t=" << t;
+        EXPECT_NEAR(out8[t], vec_dot_q8_0(n, w8.data(), xqt), abs_dot_bound(wf, xt)) << "n=" << n << " t=" << t;
+      }
+    }
+  });
+}
+
 TEST(SimdDot, Q8_0QuantizerIsBitExactOnEveryTarget) {
   for_each_target([] {
     for (int64_t blocks : kBlockCounts) {
