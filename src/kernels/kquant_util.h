@@ -2,6 +2,7 @@
 // scale formats of the 256-element super-blocks. Internal to the kernels layer.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -10,20 +11,26 @@
 
 namespace edgellm::kquant {
 
-// Round to nearest, ties to even, for |v| <= 2^22. Larger values saturate at ±(2^22 - 1) and NaN maps to
-// the lower bound, so callers that clamp the result never see undefined behaviour on bad input.
-// Written with ternaries (not fmin/fmax) so g++ turns loops over it into minps/maxps.
-inline int nearest_int(float v) {
-  constexpr float kLimit = 4194303.0f;
-  v = v > -kLimit ? v : -kLimit;
-  v = v < kLimit ? v : kLimit;
+// round_small: round to nearest, ties to even, for |v| <= 2^22 (other inputs, NaN included, give an
+// unspecified int in [-2^22, 2^22) without undefined behaviour). Branch-free, so loops over it vectorize.
+inline int round_small(float v) {
   const float t = v + 12582912.0f;  // 1.5·2^23: the sum's low mantissa bits hold round(v) + 2^22
   int32_t i;
   std::memcpy(&i, &t, sizeof(i));
   return (i & 0x007fffff) - 0x00400000;
 }
 
-inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+// nearest_int: the same rounding for any float: larger values saturate at ±(2^22 - 1) and NaN maps to the
+// lower bound, so a clamped result is meaningful even on bad input. Used by the (scalar) quantizers.
+inline int nearest_int(float v) {
+  constexpr float kLimit = 4194303.0f;
+  v = v > -kLimit ? v : -kLimit;
+  v = v < kLimit ? v : kLimit;
+  return round_small(v);
+}
+
+// v limited to [lo, hi].
+inline int clamp_int(int v, int lo, int hi) { return std::min(std::max(v, lo), hi); }
 
 // Float -> half for super-block scales, saturating at the largest finite half (65504) so inputs beyond
 // the format's range lose precision instead of dequantizing to inf/NaN.
@@ -34,13 +41,19 @@ inline uint16_t half_saturate(float f) {
   return fp32_to_fp16(f);
 }
 
-// Largest |x[i]| over n values; NaNs are ignored.
+// Largest |x[i]| over n values; NaN if any x[i] is NaN (callers treat that block as all zero).
+// Works on the sign-cleared bit patterns, whose unsigned order is the order of |x| (NaN above inf):
+// g++ vectorizes an integer max reduction but not a float one without -ffast-math.
 inline float max_abs(const float* x, int n) {
-  float amax = 0.0f;
+  uint32_t m = 0;
   for (int i = 0; i < n; ++i) {
-    const float a = std::fabs(x[i]);
-    amax = a > amax ? a : amax;
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof(bits));
+    bits &= 0x7fffffffu;
+    m = bits > m ? bits : m;
   }
+  float amax;
+  std::memcpy(&amax, &m, sizeof(amax));
   return amax;
 }
 

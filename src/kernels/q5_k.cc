@@ -71,7 +71,8 @@ float vec_dot_q5_k(int64_t n, const void* w, const void* x) {
     unpack_q5(a[i], q);
     int32_t sum_q = 0, sum_m = 0;
     for (int g = 0; g < 8; ++g) {
-      const int32_t dq = kquant::dot16(q + 32 * g, b[i].qs + 32 * g) + kquant::dot16(q + 32 * g + 16, b[i].qs + 32 * g + 16);
+      const int32_t dq =
+          kquant::dot16(q + 32 * g, b[i].qs + 32 * g) + kquant::dot16(q + 32 * g + 16, b[i].qs + 32 * g + 16);
       sum_q += sc[g] * dq;
       sum_m += m[g] * (b[i].bsums[2 * g] + b[i].bsums[2 * g + 1]);
     }

@@ -12,6 +12,7 @@ namespace edgellm {
 
 using kquant::clamp_int;
 using kquant::nearest_int;
+using kquant::round_small;
 
 void q8_k_to_float(const void* src, float* dst, int64_t n) {
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(src);
@@ -27,16 +28,17 @@ void q8_k_from_float(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const float* x = src + i * kQK_K;
     BlockQ8_K& blk = b[i];
-    // As ggml: the signed value of largest magnitude maps to exactly -127.
-    float amax = 0.0f, max = 0.0f;
+    // As ggml: the signed value of largest magnitude (the first one, on ties) maps to exactly -127.
+    // Two passes keep the first one a branch-free, vectorizable max.
+    const float amax = kquant::max_abs(x, kQK_K);
+    float max = 0.0f;
     for (int j = 0; j < kQK_K; ++j) {
-      const float a = std::fabs(x[j]);
-      if (a > amax) {
-        amax = a;
+      if (std::fabs(x[j]) == amax) {
         max = x[j];
+        break;
       }
     }
-    if (amax == 0.0f) {
+    if (!(amax > 0.0f)) {  // all zero, or NaN somewhere
       blk.d = 0.0f;
       std::memset(blk.qs, 0, sizeof(blk.qs));
       std::memset(blk.bsums, 0, sizeof(blk.bsums));
@@ -44,7 +46,8 @@ void q8_k_from_float(const float* src, void* dst, int64_t n) {
     }
     const float iscale = -127.0f / max;
     if (std::isfinite(iscale)) {
-      for (int j = 0; j < kQK_K; ++j) blk.qs[j] = static_cast<int8_t>(clamp_int(nearest_int(iscale * x[j]), -127, 127));
+      // |iscale·x| <= 127 here, so the rounding needs no saturation and the loop vectorizes.
+      for (int j = 0; j < kQK_K; ++j) blk.qs[j] = static_cast<int8_t>(clamp_int(round_small(iscale * x[j]), -127, 127));
       blk.d = 1.0f / iscale;
     } else {
       // Subnormal max: -127/max overflows, so divide per element instead.

@@ -3,6 +3,7 @@
 // the dequantized rows, and extreme inputs must never produce NaN/inf.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
@@ -75,12 +76,12 @@ TEST(KQuantLayout, Q3K) {
   b.hmask[31] = 0x80;  // element 255
   b.qs[63] = 0x40;     // element 255: bits 6-7 of qs[32 + 31] -> q = 1
   std::vector<float> want(kQK_K, 0.0f);
-  for (int e = 0; e < 16; ++e) want[e] = -2.0f;       // 0.5·1·-4
-  for (int e = 144; e < 160; ++e) want[e] = 6.0f;     // 0.5·-3·-4
-  for (int e = 240; e < 256; ++e) want[e] = -62.0f;   // 0.5·31·-4
-  want[0] = 1.5f;                                     // 0.5·1·3
-  want[144] = -3.0f;                                  // 0.5·-3·2
-  want[255] = 15.5f;                                  // 0.5·31·1
+  for (int e = 0; e < 16; ++e) want[e] = -2.0f;      // 0.5·1·-4
+  for (int e = 144; e < 160; ++e) want[e] = 6.0f;    // 0.5·-3·-4
+  for (int e = 240; e < 256; ++e) want[e] = -62.0f;  // 0.5·31·-4
+  want[0] = 1.5f;                                    // 0.5·1·3
+  want[144] = -3.0f;                                 // 0.5·-3·2
+  want[255] = 15.5f;                                 // 0.5·31·1
   EXPECT_EQ(dequant(b, q3_k_to_float), want);
 }
 
@@ -96,10 +97,10 @@ TEST(KQuantLayout, Q4K) {
   b.qs[0] = 0xF7;   // element 0 = 7 (group 0), element 32 = 15 (group 1, scale 0)
   b.qs[67] = 0xA0;  // element 128 + 32 + 3 = 163 = 10 (group 5)
   std::vector<float> want(kQK_K, 0.0f);
-  for (int e = 0; e < 32; ++e) want[e] = -1.0f;       // 0.5·2·0 - 1·1
-  for (int e = 160; e < 192; ++e) want[e] = -18.0f;   // 0.5·33·0 - 1·18
-  want[0] = 6.0f;                                     // 1·7 - 1
-  want[163] = 147.0f;                                 // 16.5·10 - 18
+  for (int e = 0; e < 32; ++e) want[e] = -1.0f;      // 0.5·2·0 - 1·1
+  for (int e = 160; e < 192; ++e) want[e] = -18.0f;  // 0.5·33·0 - 1·18
+  want[0] = 6.0f;                                    // 1·7 - 1
+  want[163] = 147.0f;                                // 16.5·10 - 18
   EXPECT_EQ(dequant(b, q4_k_to_float), want);
 }
 
@@ -313,9 +314,7 @@ TEST_P(KQuant, AllZerosGiveZeros) {
 
 TEST_P(KQuant, ConstantsStayClose) {
   // A tiny constant needs a super-scale in fp16's subnormal range, where only a few bits are left.
-  const struct {
-    float c, rel_tol;
-  } cases[] = {{3.0f, 0.01f}, {-0.25f, 0.01f}, {1234.5f, 0.01f}, {-1.0e-3f, 0.05f}};
+  const struct { float c, rel_tol; } cases[] = {{3.0f, 0.01f}, {-0.25f, 0.01f}, {1234.5f, 0.01f}, {-1.0e-3f, 0.05f}};
   for (const auto& k : cases) {
     const std::vector<float> x(kQK_K, k.c);
     const std::vector<float> y = dequantize(quantize(x));
@@ -356,6 +355,18 @@ TEST_P(KQuant, OneOutlierKeepsTheRestUsable) {
       EXPECT_NEAR(z[i], 0.0f, 0.002f * 5.0f) << GetParam().name << " element " << i;
     }
   }
+}
+
+// NaN/inf in one block must not crash the quantizer or leak into the neighbouring block.
+TEST_P(KQuant, NonFiniteInputStaysInItsBlock) {
+  std::vector<float> x = gaussian(kQK_K * 2, 17);
+  x[5] = std::nanf("");
+  x[9] = INFINITY;
+  x[100] = -INFINITY;
+  const std::vector<float> both = dequantize(quantize(x));
+  const std::vector<float> second(x.begin() + kQK_K, x.end());
+  const std::vector<float> alone = dequantize(quantize(second));
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), both.begin() + kQK_K)) << GetParam().name;
 }
 
 std::string type_name(const ::testing::TestParamInfo<KType>& p) { return p.param.name; }
