@@ -4,6 +4,7 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -44,6 +45,11 @@ Result<Linear> Linear::prepare(const WeightView& w) {
     return Status::error("matmul: row stride " + std::to_string(w.row_stride) + " bytes is less than a " +
                          traits->name + " row of " + std::to_string(w.cols) + " elements (" +
                          std::to_string(row_bytes(*traits, w.cols)) + " bytes)");
+  // Kernels read blocks and floats in place, so rows must start at the element type's alignment.
+  const size_t align = traits->type_size % 4 == 0 ? 4 : 2;
+  if (w.row_stride % align != 0 || reinterpret_cast<uintptr_t>(w.data) % align != 0)
+    return Status::error("matmul: " + std::string(traits->name) + " weight rows must be " + std::to_string(align) +
+                         "-byte aligned (row stride " + std::to_string(w.row_stride) + ")");
   const TypeTraits* act = type_traits(traits->vec_dot_type);
   if (act == nullptr || (act->type != GgmlType::F32 && act->from_float == nullptr))
     return Status::error("matmul: no activation quantizer for " + std::string(traits->name));

@@ -76,7 +76,7 @@ class LinearForward : public ::testing::TestWithParam<ForwardCase> {};
 
 TEST_P(LinearForward, MatchesNaiveMatmul) {
   const ForwardCase c = GetParam();
-  const TestWeight w = make_weight(c.type, c.rows, c.cols, 11, c.rows % 2 == 1 ? 6 : 0);
+  const TestWeight w = make_weight(c.type, c.rows, c.cols, 11, c.rows % 2 == 1 ? 8 : 0);
   auto lin = Linear::prepare(w.view);
   ASSERT_TRUE(lin.is_ok()) << lin.status().message();
   EXPECT_EQ(lin->in_features(), c.cols);
@@ -168,6 +168,13 @@ TEST(LinearPrepare, RejectsBadViews) {
   v = w.view;
   v.row_stride = 17;  // shorter than a 36-byte row
   EXPECT_FALSE(Linear::prepare(v).is_ok());
+
+  const TestWeight f = make_weight(GgmlType::F32, 3, 8, 7, 8);
+  v = f.view;
+  v.row_stride = 34;  // floats would be read misaligned
+  r = Linear::prepare(v);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("aligned"), std::string::npos) << r.status().message();
 }
 
 TEST(DequantizeRow, ReadsStridedRows) {
