@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "core/fp16.h"
+#include "kernels/ops_simd.h"
 
 namespace edgellm {
 
@@ -76,7 +76,7 @@ void add(float* a, const float* b, int64_t n) {
 namespace {
 
 // One (token, query head) pair: scores over the visible positions, softmax, weighted sum of values.
-void attend_one(const AttentionArgs& a, int t, int h, float* scores) {
+void attend_one(const AttentionArgs& a, const F16OpKernels& kern, int t, int h, float* scores) {
   const int hd = a.head_dim;
   const int group = a.n_head / a.n_head_kv;
   const int kvh = h / group;
@@ -84,30 +84,24 @@ void attend_one(const AttentionArgs& a, int t, int h, float* scores) {
   const float* q = a.q + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
   const int n_visible = a.pos0 + t + 1;
   for (int j = 0; j < n_visible; ++j) {
-    const uint16_t* k = a.k + j * kv_stride + static_cast<int64_t>(kvh) * hd;
-    float dot = 0;
-    for (int d = 0; d < hd; ++d) dot += q[d] * fp16_to_fp32(k[d]);
-    scores[j] = dot * a.scale;
+    scores[j] = kern.dot(hd, a.k + j * kv_stride + static_cast<int64_t>(kvh) * hd, q) * a.scale;
   }
   softmax(scores, n_visible);
   float* out = a.out + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
   std::fill(out, out + hd, 0.0f);
-  for (int j = 0; j < n_visible; ++j) {
-    const uint16_t* v = a.v + j * kv_stride + static_cast<int64_t>(kvh) * hd;
-    const float p = scores[j];
-    for (int d = 0; d < hd; ++d) out[d] += p * fp16_to_fp32(v[d]);
-  }
+  for (int j = 0; j < n_visible; ++j) kern.axpy(hd, scores[j], a.v + j * kv_stride + static_cast<int64_t>(kvh) * hd, out);
 }
 
 }  // namespace
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
   const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head;
+  const F16OpKernels& kern = f16_op_kernels();
   pool.run([&](int ith, int nth) {
     float* scores = a.scratch + static_cast<int64_t>(ith) * a.scratch_stride;
     // Interleaved split: later tokens see more positions, so striding balances the work.
     for (int64_t w = ith; w < n_work; w += nth) {
-      attend_one(a, static_cast<int>(w / a.n_head), static_cast<int>(w % a.n_head), scores);
+      attend_one(a, kern, static_cast<int>(w / a.n_head), static_cast<int>(w % a.n_head), scores);
     }
   });
 }

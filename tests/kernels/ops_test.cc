@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/fp16.h"
+#include "kernels/ops_simd.h"
 
 namespace edgellm {
 namespace {
@@ -111,8 +112,23 @@ TEST(Ops, RopeModesPairDifferentDimensions) {
   EXPECT_NEAR(b[2], 1, 1e-6);
 }
 
+TEST(Ops, F16KernelsMatchScalarOnOddSizes) {
+  const F16OpKernels& k = f16_op_kernels();
+  for (int64_t n : {1, 7, 16, 33, 128, 131}) {
+    std::vector<float> q = random_vec(static_cast<size_t>(n), 21), vf = random_vec(static_cast<size_t>(n), 22);
+    std::vector<uint16_t> h(vf.size());
+    for (size_t i = 0; i < h.size(); ++i) h[i] = fp32_to_fp16(vf[i]);
+    double dot = 0;
+    for (int64_t i = 0; i < n; ++i) dot += static_cast<double>(fp16_to_fp32(h[i])) * q[i];
+    EXPECT_NEAR(k.dot(n, h.data(), q.data()), dot, 1e-4 * (1 + std::sqrt(static_cast<double>(n))));
+    std::vector<float> y = q;
+    k.axpy(n, 0.75f, h.data(), y.data());
+    for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], q[i] + 0.75 * fp16_to_fp32(h[i]), 1e-5) << n << " " << i;
+  }
+}
+
 TEST(Ops, AttentionMatchesNaiveGqaWithCausalMask) {
-  const int n_head = 6, n_head_kv = 2, hd = 12, pos0 = 5, n_tokens = 7, n_ctx = 16;
+  const int n_head = 6, n_head_kv = 2, hd = 40, pos0 = 5, n_tokens = 7, n_ctx = 16;
   const int kvd = n_head_kv * hd, qd = n_head * hd;
   std::vector<float> q = random_vec(static_cast<size_t>(n_tokens * qd), 11);
   std::vector<float> kf = random_vec(static_cast<size_t>(n_ctx * kvd), 12), vf = random_vec(static_cast<size_t>(n_ctx * kvd), 13);
