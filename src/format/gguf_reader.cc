@@ -1,6 +1,7 @@
 // The validating GGUF reader. Every count, length and offset read from the file is checked against
 // the bytes that remain before it is used, so a corrupt file yields an error naming the file, the
 // field and the byte offset instead of a crash or a huge allocation.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -16,6 +17,7 @@ constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
 constexpr int kMaxArrayDepth = 8;
+constexpr uint64_t kMaxReserve = uint64_t{1} << 16;  // elements reserved up front for an array
 // Smallest possible encodings, used to bound counts by the bytes that remain.
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // key length, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, one dim, type, offset
@@ -210,7 +212,6 @@ class GgufParser {
     if (n > left() / min_encoded_size(elem))
       return fail(at + 4, "array of " + std::string(gguf_type_name(elem)) + " length " + std::to_string(n) +
                               " cannot fit in the " + std::to_string(left()) + " bytes left in the file");
-    // n is now bounded by the remaining bytes, so reserving for it is safe.
     path_.push_back(0);
     Status s = array_items(elem, n, depth, v);
     if (s.is_ok()) path_.pop_back();
@@ -218,30 +219,34 @@ class GgufParser {
   }
 
   Status array_items(GgufType elem, uint64_t n, int depth, GgufValue& v) {
+    // Even bounded by the bytes left, n can be huge in a corrupt multi-GB file, and a decoded element
+    // is larger than its encoding; so reserve at most a modest amount and let parsing grow the rest.
+    const size_t hint = static_cast<size_t>(std::min<uint64_t>(n, kMaxReserve));
     switch (elem) {
       case GgufType::STRING:
-        v.strings.resize(n);
+        v.strings.reserve(hint);
         for (uint64_t i = 0; i < n; ++i) {
           path_.back() = i;
-          EL_RETURN_IF_ERROR(read_string(v.strings[i], "string"));
+          EL_RETURN_IF_ERROR(read_string(v.strings.emplace_back(), "string"));
         }
         return Status::ok();
       case GgufType::FLOAT32:
       case GgufType::FLOAT64:
-        v.fnums.resize(n);
+        v.fnums.reserve(hint);
         for (uint64_t i = 0; i < n; ++i) {
           path_.back() = i;
           if (elem == GgufType::FLOAT64) {
-            EL_RETURN_IF_ERROR(read(v.fnums[i], "FLOAT64 value"));
+            double x = 0;
+            EL_RETURN_IF_ERROR(read(x, "FLOAT64 value"));
+            v.fnums.push_back(x);
           } else {
             float x = 0;
             EL_RETURN_IF_ERROR(read(x, "FLOAT32 value"));
-            v.fnums[i] = x;
+            v.fnums.push_back(x);
           }
         }
         return Status::ok();
       case GgufType::ARRAY:
-        // Not reserved: a GgufValue is far larger than its 12-byte minimum encoding.
         for (uint64_t i = 0; i < n; ++i) {
           path_.back() = i;
           v.items.emplace_back();
@@ -250,7 +255,7 @@ class GgufParser {
         }
         return Status::ok();
       case GgufType::UINT64:
-        v.nums.resize(n);
+        v.nums.reserve(hint);
         for (uint64_t i = 0; i < n; ++i) {
           path_.back() = i;
           uint64_t at = pos_;
@@ -258,14 +263,14 @@ class GgufParser {
           EL_RETURN_IF_ERROR(read(x, "UINT64 value"));
           if (x > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
             return fail(at, "UINT64 array value " + std::to_string(x) + " exceeds the supported range (2^63-1)");
-          v.nums[i] = static_cast<int64_t>(x);
+          v.nums.push_back(static_cast<int64_t>(x));
         }
         return Status::ok();
       default:
-        v.nums.resize(n);
+        v.nums.reserve(hint);
         for (uint64_t i = 0; i < n; ++i) {
           path_.back() = i;
-          EL_RETURN_IF_ERROR(small_int(elem, v.nums[i]));
+          EL_RETURN_IF_ERROR(small_int(elem, v.nums.emplace_back()));
         }
         return Status::ok();
     }
