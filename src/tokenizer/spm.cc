@@ -1,6 +1,5 @@
 #include "tokenizer/spm.h"
 
-#include <algorithm>
 #include <queue>
 #include <string>
 
@@ -43,7 +42,9 @@ class SpmSession {
   void tokenize(std::vector<int32_t>* out) {
     if (text_.empty()) return;
     for (size_t offs = 0; offs < text_.size();) {
-      size_t len = std::min(utf8_seq_len(static_cast<unsigned char>(text_[offs])), text_.size() - offs);
+      // Ill-formed UTF-8 splits at its maximal subparts (not at the length the lead byte claims, as
+      // llama.cpp does), so a stray lead byte cannot swallow the escaped space that follows it.
+      const size_t len = utf8_scan(text_.substr(offs)).len;
       const int index = static_cast<int>(symbols_.size());
       symbols_.push_back({offs, len, index - 1, offs + len == text_.size() ? -1 : index + 1});
       offs += len;

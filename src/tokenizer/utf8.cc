@@ -2,13 +2,6 @@
 
 namespace edgellm {
 
-size_t utf8_seq_len(unsigned char lead) {
-  // Indexed by the high nibble: 0-7 ASCII, 8-B continuation (treated as single bytes), C-D two bytes,
-  // E three, F four.
-  static constexpr size_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-  return kLen[lead >> 4];
-}
-
 Utf8Scan utf8_scan(std::string_view s) {
   const auto b0 = static_cast<unsigned char>(s[0]);
   if (b0 < 0x80) return {Utf8Scan::kValid, 1};

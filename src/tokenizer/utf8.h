@@ -7,10 +7,6 @@
 
 namespace edgellm {
 
-// Length of the UTF-8 sequence a lead byte announces: 1 for ASCII and for bytes that cannot start a
-// sequence (continuation bytes, 0xF8..0xFF), so that splitting arbitrary bytes always makes progress.
-size_t utf8_seq_len(unsigned char lead);
-
 // What is at the start of a byte range.
 struct Utf8Scan {
   enum Kind {

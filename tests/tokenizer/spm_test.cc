@@ -132,6 +132,23 @@ TEST(SpmTokenizer, InvalidUtf8BecomesByteTokens) {
   for (int32_t id : ids) EXPECT_TRUE(tok->vocab().valid_id(id));
 }
 
+// Arbitrary bytes (mostly ill-formed UTF-8, odd lengths) always tokenize to valid ids and decode back.
+TEST(SpmTokenizer, RandomBytesRoundTrip) {
+  EL_REQUIRE_SHARED("testdata/vocab/ggml-vocab-phi-3.gguf");
+  auto tok = load_tokenizer(test::shared_path("testdata/vocab/ggml-vocab-phi-3.gguf"));
+  ASSERT_NE(tok, nullptr);
+  std::mt19937 rng(5);
+  for (int iter = 0; iter < 200; ++iter) {
+    std::string text(rng() % 97, '\0');
+    for (char& c : text) c = static_cast<char>(rng() % 4 == 0 ? ' ' : rng() % 256);
+    std::vector<int32_t> ids = tok->encode(text, false, false);
+    for (int32_t id : ids) ASSERT_TRUE(tok->vocab().valid_id(id));
+    ASSERT_EQ(tok->decode(ids), text) << "iteration " << iter;
+    // With special parsing on, no id may be out of range either.
+    for (int32_t id : tok->encode(text + "<|end|>", true, true)) ASSERT_TRUE(tok->vocab().valid_id(id));
+  }
+}
+
 // A long input must tokenize in well under a second: the merge loop is O(n log n), not quadratic.
 TEST(SpmTokenizer, LongInputRoundTrips) {
   EL_REQUIRE_SHARED("testdata/vocab/ggml-vocab-llama-spm.gguf");
