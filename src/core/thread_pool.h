@@ -1,13 +1,12 @@
 // A fixed pool of worker threads for data-parallel loops in the forward pass.
 // The calling thread takes part as thread 0, so a pool of N threads starts N-1 workers.
-// Workers spin briefly, then sleep, between jobs, so back-to-back small jobs (decode) stay cheap.
+// Workers spin briefly, then sleep on a futex (std::atomic::wait), between jobs, so back-to-back small
+// jobs (decode) stay cheap and an idle pool costs nothing.
 // Not reentrant: one parallel_for at a time per pool (the forward pass is sequential).
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -55,11 +54,12 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};  // bumped once per job; workers wait for it to change
+  std::atomic<int> pending_{0};           // workers still running the current job
+  std::atomic<int> sleepers_{0};          // workers blocked in generation_.wait
+  std::atomic<bool> main_waiting_{false}; // the caller is blocked in pending_.wait
   std::atomic<bool> stop_{false};
+  // Written by the caller before generation_ is bumped (release) and read by workers after they see it (acquire).
   Thunk thunk_ = nullptr;
   void* ctx_ = nullptr;
 };
