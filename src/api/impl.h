@@ -13,9 +13,9 @@
 namespace edgellm {
 
 struct Model::Impl {
-  std::unique_ptr<GgufFile> file;             // owns the mapping the weights point into
+  std::unique_ptr<GgufFile> file;  // owns the mapping the weights point into
   std::unique_ptr<TransformerModel> model;
-  std::unique_ptr<Tokenizer> tokenizer;       // null when the file carries no tokenizer.* metadata
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the file carries no tokenizer.* metadata
   ModelInfo info;
 };
 

@@ -57,9 +57,9 @@ Result<std::unique_ptr<Model::Impl>> build(GgufFile file, const LoadOptions& opt
   impl->info = summarize(f, impl->model->hp);
   if (opts.verbose) {
     const ModelInfo& i = impl->info;
-    EL_LOG_INFO("%s: %s, %d layers, n_embd %d, %d/%d heads, head_dim %d, n_ff %d, vocab %d, %s weights",
-                i.path.c_str(), i.architecture.c_str(), i.n_layer, i.n_embd, i.n_head, i.n_head_kv, i.head_dim,
-                i.n_ff, i.n_vocab, i.weight_type.c_str());
+    EL_LOG_INFO("%s: %s, %d layers, n_embd %d, %d/%d heads, head_dim %d, n_ff %d, vocab %d, %s weights", i.path.c_str(),
+                i.architecture.c_str(), i.n_layer, i.n_embd, i.n_head, i.n_head_kv, i.head_dim, i.n_ff, i.n_vocab,
+                i.weight_type.c_str());
   }
   return impl;
 }

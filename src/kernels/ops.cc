@@ -89,7 +89,8 @@ void attend_one(const AttentionArgs& a, const F16OpKernels& kern, int t, int h, 
   softmax(scores, n_visible);
   float* out = a.out + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
   std::fill(out, out + hd, 0.0f);
-  for (int j = 0; j < n_visible; ++j) kern.axpy(hd, scores[j], a.v + j * kv_stride + static_cast<int64_t>(kvh) * hd, out);
+  for (int j = 0; j < n_visible; ++j)
+    kern.axpy(hd, scores[j], a.v + j * kv_stride + static_cast<int64_t>(kvh) * hd, out);
 }
 
 }  // namespace

@@ -37,16 +37,16 @@ void add(float* a, const float* b, int64_t n);
 // Causal multi-head attention of a batch of tokens over an F16 KV cache (grouped-query: query head h
 // reads KV head h / (n_head / n_head_kv)).
 struct AttentionArgs {
-  const float* q = nullptr;       // [n_tokens][n_head * head_dim]
-  const uint16_t* k = nullptr;    // F16 cache [n_ctx][n_head_kv * head_dim]; positions < pos0 + n_tokens filled
-  const uint16_t* v = nullptr;    // same layout as k
-  float* out = nullptr;           // [n_tokens][n_head * head_dim]
+  const float* q = nullptr;     // [n_tokens][n_head * head_dim]
+  const uint16_t* k = nullptr;  // F16 cache [n_ctx][n_head_kv * head_dim]; positions < pos0 + n_tokens filled
+  const uint16_t* v = nullptr;  // same layout as k
+  float* out = nullptr;         // [n_tokens][n_head * head_dim]
   int n_tokens = 0;
-  int pos0 = 0;                   // position of the first token; token t sees positions [0, pos0 + t]
+  int pos0 = 0;  // position of the first token; token t sees positions [0, pos0 + t]
   int n_head = 0, n_head_kv = 0, head_dim = 0;
-  float scale = 0;                // usually 1/sqrt(head_dim)
-  float* scratch = nullptr;       // pool.size() × scratch_stride floats (attention scores per thread)
-  int64_t scratch_stride = 0;     // >= pos0 + n_tokens
+  float scale = 0;             // usually 1/sqrt(head_dim)
+  float* scratch = nullptr;    // pool.size() × scratch_stride floats (attention scores per thread)
+  int64_t scratch_stride = 0;  // >= pos0 + n_tokens
 };
 // Work is split over (token, head) pairs across the pool's threads.
 void attention(const AttentionArgs& a, ThreadPool& pool);

@@ -2,11 +2,12 @@
 // (F16C on AVX2/AVX3) so attention over the KV cache does not pay for software half conversion.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/ops_simd.cc"
+#include "kernels/ops_simd.h"
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include "core/fp16.h"
-#include "kernels/ops_simd.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace edgellm {

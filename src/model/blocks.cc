@@ -123,13 +123,14 @@ size_t ForwardScratch::bytes() const {
 }
 
 void forward(const TransformerModel& m, const int32_t* tokens, int n, int pos0, std::span<const KvLayerView> kv,
-             ForwardScratch& s, ThreadPool& pool) {
+             ForwardScratch& s, ThreadPool& pool, bool want_logits) {
   const int d = m.hp.n_embd;
   embed(m, tokens, n, F(s.x));
   for (size_t i = 0; i < m.layers.size(); ++i) {
     attention_block(m, m.layers[i], n, pos0, kv[i], s, pool);
     ffn_block(m, m.layers[i], n, s, pool);
   }
+  if (!want_logits) return;
   // Only the last token's logits are needed: norm and project one row.
   rms_norm(F(s.x) + static_cast<int64_t>(n - 1) * d, m.output_norm.data(), F(s.last), d, m.hp.norm_eps);
   m.output.forward(F(s.last), 1, F(s.logits), pool, s.mm);

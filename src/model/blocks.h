@@ -38,9 +38,10 @@ struct ForwardScratch {
 };
 
 // Runs tokens [0, n) (n <= s.n_batch, ids already validated < n_vocab) at positions pos0..pos0+n-1:
-// writes their keys and values into `kv` (one view per layer, positions < pos0 must be filled) and the
-// logits of the last token into s.logits. pos0 + n <= s.n_ctx.
+// writes their keys and values into `kv` (one view per layer, positions < pos0 must be filled) and, when
+// `want_logits`, the logits of the last token into s.logits (earlier prompt batches skip the output head).
+// pos0 + n <= s.n_ctx.
 void forward(const TransformerModel& m, const int32_t* tokens, int n, int pos0, std::span<const KvLayerView> kv,
-             ForwardScratch& s, ThreadPool& pool);
+             ForwardScratch& s, ThreadPool& pool, bool want_logits = true);
 
 }  // namespace edgellm

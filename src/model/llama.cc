@@ -23,8 +23,8 @@ std::vector<float> llama3_factors(const HParams& hp) {
     if (wavelen > low_wavelen) {
       factor = hp.rope_scaling_factor;
     } else if (wavelen >= high_wavelen) {
-      const double smooth = (hp.rope_orig_ctx / wavelen - hp.rope_low_freq_factor) /
-                            (hp.rope_high_freq_factor - hp.rope_low_freq_factor);
+      const double smooth =
+          (hp.rope_orig_ctx / wavelen - hp.rope_low_freq_factor) / (hp.rope_high_freq_factor - hp.rope_low_freq_factor);
       factor = 1.0 / ((1 - smooth) / hp.rope_scaling_factor + smooth);
     }
     f[i] = static_cast<float>(factor);

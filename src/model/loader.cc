@@ -55,7 +55,8 @@ Result<Linear> load_matrix(const GgufFile& f, const std::string& name, int64_t r
 Result<std::vector<float>> load_vector(const GgufFile& f, const std::string& name, int64_t n) {
   EL_ASSIGN_OR_RETURN(const GgufTensorInfo* t, find_shaped(f, name, {n}));
   if (t->type() != GgmlType::F32 && t->type() != GgmlType::F16 && t->type() != GgmlType::BF16) {
-    return Status::error(name + ": tensor type " + type_name(t->type_id) + " is not supported for a vector (f32, f16, bf16)");
+    return Status::error(name + ": tensor type " + type_name(t->type_id) +
+                         " is not supported for a vector (f32, f16, bf16)");
   }
   std::vector<float> v(static_cast<size_t>(n));
   type_traits(t->type_id)->to_float(t->data, v.data(), n);

@@ -15,22 +15,22 @@
 namespace edgellm {
 
 struct LayerWeights {
-  std::vector<float> attn_norm;              // [n_embd]
-  Linear wq, wk, wv, wo;                     // [q_dim×n_embd], [kv_dim×n_embd] ×2, [n_embd×q_dim]
-  std::vector<float> bq, bk, bv;             // qwen2 biases [q_dim], [kv_dim], [kv_dim]; empty when absent
-  std::vector<float> q_norm, k_norm;         // qwen3 per-head RMSNorm weights [head_dim]; empty when absent
-  std::vector<float> ffn_norm;               // [n_embd]
-  Linear w_gate, w_up, w_down;               // [n_ff×n_embd] ×2, [n_embd×n_ff]
+  std::vector<float> attn_norm;       // [n_embd]
+  Linear wq, wk, wv, wo;              // [q_dim×n_embd], [kv_dim×n_embd] ×2, [n_embd×q_dim]
+  std::vector<float> bq, bk, bv;      // qwen2 biases [q_dim], [kv_dim], [kv_dim]; empty when absent
+  std::vector<float> q_norm, k_norm;  // qwen3 per-head RMSNorm weights [head_dim]; empty when absent
+  std::vector<float> ffn_norm;        // [n_embd]
+  Linear w_gate, w_up, w_down;        // [n_ff×n_embd] ×2, [n_embd×n_ff]
 };
 
 struct TransformerModel {
   HParams hp;
-  WeightView tok_embd;                       // [n_vocab rows × n_embd]
+  WeightView tok_embd;  // [n_vocab rows × n_embd]
   std::vector<LayerWeights> layers;
-  std::vector<float> output_norm;            // [n_embd]
-  Linear output;                             // [n_vocab×n_embd]; the token embedding when tied
+  std::vector<float> output_norm;  // [n_embd]
+  Linear output;                   // [n_vocab×n_embd]; the token embedding when tied
   bool tied_output = false;
-  std::vector<float> rope_factors;           // [rope_dim/2] llama3 frequency factors; empty when none
+  std::vector<float> rope_factors;  // [rope_dim/2] llama3 frequency factors; empty when none
 
   // Every Linear of the model (for sizing matmul scratch).
   std::vector<const Linear*> linears() const;

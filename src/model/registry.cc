@@ -29,8 +29,7 @@ Result<std::unique_ptr<TransformerModel>> load_transformer(const GgufFile& file)
   EL_ASSIGN_OR_RETURN(std::string arch, file.get_string("general.architecture"));
   const ArchEntry* entry = find_architecture(arch);
   if (entry == nullptr) {
-    return Status::error("architecture '" + arch + "' is not supported (supported: " + supported_architectures() +
-                         ")");
+    return Status::error("architecture '" + arch + "' is not supported (supported: " + supported_architectures() + ")");
   }
   auto m = std::make_unique<TransformerModel>();
   EL_RETURN_IF_ERROR(entry->build(file, m.get()));

@@ -40,7 +40,8 @@ Status Engine::prefill(std::span<const int32_t> tokens) {
   const std::span<const KvLayerView> kv(kv_.layers());
   for (size_t b = 0; b < tokens.size(); b += static_cast<size_t>(scratch_.n_batch)) {
     const int n = static_cast<int>(std::min(tokens.size() - b, static_cast<size_t>(scratch_.n_batch)));
-    forward(model_, tokens.data() + b, n, n_past_, kv, scratch_, *pool_);
+    const bool last_batch = b + static_cast<size_t>(n) == tokens.size();
+    forward(model_, tokens.data() + b, n, n_past_, kv, scratch_, *pool_, last_batch);
     n_past_ += n;
   }
   has_logits_ = true;

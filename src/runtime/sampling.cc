@@ -13,8 +13,8 @@ bool by_logit(const Candidate& a, const Candidate& b) {
 
 }  // namespace
 
-void apply_penalties(std::span<float> logits, std::span<const int32_t> window, std::span<int32_t> counts,
-                     float repeat, float frequency, float presence) {
+void apply_penalties(std::span<float> logits, std::span<const int32_t> window, std::span<int32_t> counts, float repeat,
+                     float frequency, float presence) {
   const auto in_range = [&](int32_t t) { return t >= 0 && static_cast<size_t>(t) < logits.size(); };
   for (int32_t t : window)
     if (in_range(t)) ++counts[static_cast<size_t>(t)];
@@ -95,10 +95,10 @@ int32_t argmax(std::span<const float> logits) {
 
 Result<SamplingChain> SamplingChain::create(const SamplingParams& p, int n_vocab) {
   if (n_vocab <= 0) return Status::error("sampler: n_vocab " + std::to_string(n_vocab) + " must be > 0");
-  for (auto [name, v] : {std::pair{"temperature", p.temperature}, std::pair{"top_p", p.top_p},
-                         std::pair{"min_p", p.min_p}, std::pair{"repeat_penalty", p.repeat_penalty},
-                         std::pair{"frequency_penalty", p.frequency_penalty},
-                         std::pair{"presence_penalty", p.presence_penalty}}) {
+  for (auto [name, v] :
+       {std::pair{"temperature", p.temperature}, std::pair{"top_p", p.top_p}, std::pair{"min_p", p.min_p},
+        std::pair{"repeat_penalty", p.repeat_penalty}, std::pair{"frequency_penalty", p.frequency_penalty},
+        std::pair{"presence_penalty", p.presence_penalty}}) {
     if (!std::isfinite(v)) return Status::error(std::string("sampler: ") + name + " must be a finite number");
   }
   if (p.repeat_penalty <= 0) {

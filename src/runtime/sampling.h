@@ -24,8 +24,8 @@ using Candidates = std::vector<Candidate>;
 // llama.cpp penalties for tokens seen `count[id]` times in the recent window: a positive logit is
 // divided by `repeat`, a negative one multiplied by it; then logit -= count * frequency + presence.
 // `window` lists the recent tokens (repeats included); `counts` is n_vocab zeros (returned zeroed).
-void apply_penalties(std::span<float> logits, std::span<const int32_t> window, std::span<int32_t> counts,
-                     float repeat, float frequency, float presence);
+void apply_penalties(std::span<float> logits, std::span<const int32_t> window, std::span<int32_t> counts, float repeat,
+                     float frequency, float presence);
 // Keeps the k highest logits (k <= 0 or k >= size keeps all) and sorts the candidates.
 void top_k(Candidates& c, int k);
 // Sorts the candidates and sets p to softmax(logit).

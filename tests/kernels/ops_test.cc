@@ -131,7 +131,8 @@ TEST(Ops, AttentionMatchesNaiveGqaWithCausalMask) {
   const int n_head = 6, n_head_kv = 2, hd = 40, pos0 = 5, n_tokens = 7, n_ctx = 16;
   const int kvd = n_head_kv * hd, qd = n_head * hd;
   std::vector<float> q = random_vec(static_cast<size_t>(n_tokens * qd), 11);
-  std::vector<float> kf = random_vec(static_cast<size_t>(n_ctx * kvd), 12), vf = random_vec(static_cast<size_t>(n_ctx * kvd), 13);
+  std::vector<float> kf = random_vec(static_cast<size_t>(n_ctx * kvd), 12),
+                     vf = random_vec(static_cast<size_t>(n_ctx * kvd), 13);
   std::vector<uint16_t> k(kf.size()), v(vf.size());
   for (size_t i = 0; i < kf.size(); ++i) {
     k[i] = fp32_to_fp16(kf[i]);

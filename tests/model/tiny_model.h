@@ -21,12 +21,12 @@ namespace edgellm::test {
 struct TinySpec {
   std::string arch = "llama";
   int n_vocab = 67, n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 96;
-  int head_dim = 0;          // 0 = n_embd / n_head (written as key_length when non-zero)
+  int head_dim = 0;  // 0 = n_embd / n_head (written as key_length when non-zero)
   int n_ctx_train = 128;
   float eps = 1e-5f;
   float freq_base = 10000.0f;
-  bool tied = false;         // no output.weight
-  bool rope_freqs = false;   // llama3 rope_freqs.weight with factors in [1, 4]
+  bool tied = false;        // no output.weight
+  bool rope_freqs = false;  // llama3 rope_freqs.weight with factors in [1, 4]
   uint64_t seed = 7;
   int hd() const { return head_dim > 0 ? head_dim : n_embd / n_head; }
 };
@@ -218,7 +218,8 @@ inline std::vector<float> reference_logits(const TinyModel& m, const std::vector
       ref_rmsnorm(x[t].data(), m.at(blk(l, "ffn_norm.weight")), s.eps, d, xb.data());
       ref_matvec(m.at(blk(l, "ffn_gate.weight")), xb.data(), s.n_ff, d, g.data());
       ref_matvec(m.at(blk(l, "ffn_up.weight")), xb.data(), s.n_ff, d, u.data());
-      for (int i = 0; i < s.n_ff; ++i) g[i] = static_cast<float>(g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i]);
+      for (int i = 0; i < s.n_ff; ++i)
+        g[i] = static_cast<float>(g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i]);
       ref_matvec(m.at(blk(l, "ffn_down.weight")), g.data(), d, s.n_ff, o.data());
       for (int i = 0; i < d; ++i) x[t][i] += o[i];
     }
