@@ -29,7 +29,7 @@ struct BenchArgs {
   int64_t n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
   uint32_t seed = 1234;
   std::string json;
-  bool threads_set = false, prompt_set = false, gen_set = false, reps_set = false;
+  bool threads_set = false;
 };
 
 // bench.mjs's syntheticPrompt: BOS (when the model has one), then xorshift32 ids modulo n_vocab.
@@ -93,13 +93,6 @@ Result<RunTimes> run_once(Session& session, const std::vector<int32_t>& prompt, 
 }
 
 int bench(BenchArgs a) {
-  const bool no_args = a.model.empty() && a.preset.empty() && a.type.empty();
-  if (no_args) {
-    // The default model is big for 2 cores: keep the whole no-argument run to a few minutes.
-    if (!a.prompt_set) a.n_prompt = 128;
-    if (!a.gen_set) a.n_gen = 32;
-    if (!a.reps_set) a.reps = 2;
-  }
   if (!a.model.empty() && !a.preset.empty()) return fail(kExitUsage, "-m and --preset exclude each other");
   if (!a.model.empty() && !a.type.empty()) return fail(kExitUsage, "--type applies to --preset, not to -m");
   if (auto e = check_int("-p", a.n_prompt, 1, kMaxTokens, "the prompt length")) return fail(kExitUsage, e->message);
@@ -225,7 +218,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand(
       "bench",
       "Measure prompt and decode speed. Without -m/--preset/--type it synthesizes llama3.2-1b at q4_0 in memory "
-      "and uses -p 128 -n 32 --reps 2 (a few minutes on 2 cores); otherwise the defaults are -p 512 -n 128 --reps 3");
+      "(about a minute on 2 cores)");
   sub->add_option("-m,--model", a->model, "GGUF model file");
   sub->add_option("--preset", a->preset, "Synthesize this preset in memory: " + preset_names());
   sub->add_option("--type", a->type, std::string("Weight type of the synthesized model: ") + kBenchTypes);
@@ -237,9 +230,6 @@ void add_bench_command(CLI::App& app, Action& action) {
   sub->add_option("--json", a->json, "Also write the results as one JSON line to this file");
   sub->callback([a, sub, &action] {
     a->threads_set = sub->count("--threads") > 0;
-    a->prompt_set = sub->count("--n-prompt") > 0;
-    a->gen_set = sub->count("--n-gen") > 0;
-    a->reps_set = sub->count("--reps") > 0;
     action = [a] { return bench(*a); };
   });
 }
