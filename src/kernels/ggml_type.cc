@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include "kernels/elq.h"
+
 namespace edgellm {
 namespace {
 
@@ -31,10 +33,30 @@ const TypeGeometry* find(uint32_t id) {
   return nullptr;
 }
 
+// edgellm's own types (kernels/elq.h): geometry from the elq format table, the activation block included.
+struct ElqGeometryTable {
+  TypeGeometry rows[kElqEndId - kElqFirstId + 1];
+  ElqGeometryTable() {
+    for (uint32_t id = kElqFirstId; id < kElqEndId; ++id) {
+      const ElqFormat* f = elq_format(id);
+      rows[id - kElqFirstId] = {id, f->name, f->group, f->block_bytes};
+    }
+    rows[kElqEndId - kElqFirstId] = {kElqActId, "elq_act", kElqActBlock, sizeof(BlockElqAct)};
+  }
+};
+
+const TypeGeometry* find_any(uint32_t id) {
+  if (const TypeGeometry* t = find(id)) return t;
+  static const ElqGeometryTable elq;
+  for (const auto& t : elq.rows)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
 }  // namespace
 
 const char* ggml_type_name(uint32_t id) {
-  const TypeGeometry* t = find(id);
+  const TypeGeometry* t = find_any(id);
   return t != nullptr ? t->name : nullptr;
 }
 
@@ -46,16 +68,18 @@ std::optional<GgmlType> ggml_type_from_name(std::string_view name) {
     for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (n == lower) return static_cast<GgmlType>(t.id);
   }
+  for (uint32_t id = kElqFirstId; id < kElqEndId; ++id)
+    if (lower == elq_format(id)->name) return static_cast<GgmlType>(id);
   return std::nullopt;
 }
 
 int64_t ggml_type_block_size(uint32_t id) {
-  const TypeGeometry* t = find(id);
+  const TypeGeometry* t = find_any(id);
   return t != nullptr ? t->block_size : 0;
 }
 
 uint64_t ggml_type_block_bytes(uint32_t id) {
-  const TypeGeometry* t = find(id);
+  const TypeGeometry* t = find_any(id);
   return t != nullptr ? t->block_bytes : 0;
 }
 

@@ -3,6 +3,7 @@
 #include "kernels/type_traits.h"
 
 #include "kernels/blocks.h"
+#include "kernels/elq.h"
 #include "kernels/quants.h"
 
 namespace edgellm {
@@ -44,7 +45,7 @@ constexpr TypeTraits kTraits[] = {
 const TypeTraits* type_traits(GgmlType type) {
   for (const TypeTraits& t : kTraits)
     if (t.type == type) return &t;
-  return nullptr;
+  return elq_traits(static_cast<uint32_t>(type));
 }
 
 const TypeTraits* type_traits(uint32_t type_id) { return type_traits(static_cast<GgmlType>(type_id)); }
