@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include "tokenizer/bpe.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/spm.h"
+#include "tokenizer/unicode.h"
+#include "tokenizer/wordpiece.h"
 
 namespace edgellm {
 namespace {
@@ -46,13 +50,21 @@ int parse_byte_token(std::string_view t) {
 
 Result<std::unique_ptr<Tokenizer>> Tokenizer::create(Vocab vocab) {
   EL_RETURN_IF_ERROR(vocab.finalize());
-  if (vocab.model != VocabModel::kSpm) {
-    return Status::error("tokenizer.ggml.model: tokenizer model \"" + vocab.model_name + "\" is not supported");
-  }
   std::unique_ptr<Tokenizer> t(new Tokenizer(std::move(vocab)));
   EL_RETURN_IF_ERROR(t->init());
+  if (t->vocab_.model == VocabModel::kBpe) {
+    std::vector<std::string> regexes = t->vocab_.pre_regexes;
+    if (regexes.empty()) {
+      EL_ASSIGN_OR_RETURN(regexes, pretokenizer_regexes(t->vocab_.pre.empty() ? "default" : t->vocab_.pre));
+    }
+    EL_ASSIGN_OR_RETURN(t->pre_, PreTokenizer::create(regexes));
+    EL_ASSIGN_OR_RETURN(t->bpe_, BpeModel::create(t->vocab_));
+  }
   return t;
 }
+
+Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+Tokenizer::~Tokenizer() = default;
 
 Status Tokenizer::init() {
   special_by_byte_.assign(256, {});
@@ -93,6 +105,22 @@ size_t Tokenizer::match_special(std::string_view text, size_t pos, bool parse_sp
 }
 
 void Tokenizer::encode_fragment(std::string_view text, bool space_prefix, std::vector<int32_t>* out) const {
+  if (vocab_.model == VocabModel::kBpe) {
+    thread_local std::vector<std::string_view> words;
+    words.clear();
+    std::string normalized;
+    if (vocab_.normalize_nfc) {
+      normalized = unicode_nfc(text);
+      text = normalized;
+    }
+    pre_->split(text, &words);
+    for (std::string_view w : words) bpe_->encode_word(w, out);
+    return;
+  }
+  if (vocab_.model == VocabModel::kWpm) {
+    wordpiece_tokenize(vocab_, text, out);
+    return;
+  }
   std::string normalized = space_prefix ? std::string(kSpmSpace) : std::string();
   normalized += spm_escape_whitespace(text);
   spm_tokenize(vocab_, normalized, out);
@@ -143,6 +171,7 @@ std::string Tokenizer::token_to_piece(int32_t id, bool special) const {
     case TokenType::kUndefined:
       break;
   }
+  if (vocab_.model == VocabModel::kBpe) return byte_level_decode(text);
   return unescape_whitespace(text);
 }
 

@@ -14,10 +14,14 @@
 
 namespace edgellm {
 
+class BpeModel;
+class PreTokenizer;
+
 class Tokenizer {
  public:
   // Takes the vocabulary (finalizing it if needed). Errors if it is invalid or of an unsupported model.
   static Result<std::unique_ptr<Tokenizer>> create(Vocab vocab);
+  ~Tokenizer();
 
   // Token ids of `text` (any bytes; invalid UTF-8 becomes byte tokens). `add_bos` prepends BOS (callers
   // usually pass vocab().add_bos; appending EOS per vocab().add_eos is likewise left to them). User-defined pieces found in the text are always
@@ -45,7 +49,7 @@ class Tokenizer {
   bool strips_leading_space() const { return vocab_.add_space_prefix; }
 
  private:
-  explicit Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+  explicit Tokenizer(Vocab vocab);
   Status init();
   // Appends the ids of a plain-text fragment (no special tokens inside).
   void encode_fragment(std::string_view text, bool space_prefix, std::vector<int32_t>* out) const;
@@ -56,6 +60,9 @@ class Tokenizer {
   // Ids of the tokens that are matched in raw text, indexed by their first byte, longest text first.
   std::vector<std::vector<int32_t>> special_by_byte_;
   std::vector<bool> eog_;
+  // Byte-level BPE only (VocabModel::kBpe).
+  std::unique_ptr<PreTokenizer> pre_;
+  std::unique_ptr<BpeModel> bpe_;
 };
 
 }  // namespace edgellm

@@ -1,5 +1,6 @@
 #include "tokenizer/vocab.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "format/gguf.h"
@@ -75,7 +76,11 @@ Status Vocab::finalize() {
 
   token_to_id.clear();
   token_to_id.reserve(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) token_to_id.emplace(tokens[i], static_cast<int32_t>(i));
+  max_token_len = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    token_to_id.emplace(tokens[i], static_cast<int32_t>(i));
+    max_token_len = std::max(max_token_len, tokens[i].size());
+  }
 
   // Byte fallback: SentencePiece names byte pieces "<0xAB>"; vocabularies without them may still carry the
   // raw single byte as a token.
@@ -90,13 +95,35 @@ Status Vocab::finalize() {
 Result<Vocab> Vocab::from_gguf(const GgufFile& f) {
   Vocab v;
   EL_ASSIGN_OR_RETURN(v.model_name, f.get_string(kModelKey));
+  // Defaults per family where the metadata is silent, as llama.cpp sets them.
+  bool default_add_bos = true, default_add_eos = false, default_space_prefix = true;
   if (v.model_name == "llama") {
     v.model = VocabModel::kSpm;
+  } else if (v.model_name == "gpt2") {
+    v.model = VocabModel::kBpe;
+    default_add_bos = false;
+    default_space_prefix = false;
+  } else if (v.model_name == "bert") {
+    v.model = VocabModel::kWpm;
+    default_add_eos = true;  // [CLS] text [SEP]
+    v.unk_id = 100;
+    v.bos_id = 101;
+    v.eos_id = 102;
   } else {
     return Status::error(std::string(kModelKey) + ": tokenizer model \"" + v.model_name +
-                         "\" is not supported (supported: \"llama\")");
+                         "\" is not supported (supported: \"llama\", \"gpt2\", \"bert\")");
   }
   EL_ASSIGN_OR_RETURN(v.pre, f.get_string_or("tokenizer.ggml.pre", ""));
+  if (v.model == VocabModel::kBpe) {
+    if (v.pre.empty()) v.pre = "default";
+    // Llama 3's tokenizer.json sets ignore_merges; its GGUFs carry only the pre-tokenizer name.
+    v.ignore_merges = v.pre == "llama-bpe" || v.pre == "llama3";
+    if (v.ignore_merges) default_add_bos = true;
+    if (f.find("tokenizer.ggml.merges") != nullptr) {
+      EL_ASSIGN_OR_RETURN(const std::vector<std::string>* merges, f.get_string_array("tokenizer.ggml.merges"));
+      v.merges = *merges;
+    }
+  }
 
   EL_ASSIGN_OR_RETURN(const std::vector<std::string>* toks, f.get_string_array(kTokensKey));
   v.tokens = *toks;
@@ -140,9 +167,14 @@ Result<Vocab> Vocab::from_gguf(const GgufFile& f) {
   EL_RETURN_IF_ERROR(read_id(f, "tokenizer.ggml.padding_token_id", &v.pad_id));
   EL_RETURN_IF_ERROR(read_id(f, "tokenizer.ggml.eot_token_id", &v.eot_id));
   EL_RETURN_IF_ERROR(read_id(f, "tokenizer.ggml.eom_token_id", &v.eom_id));
-  EL_ASSIGN_OR_RETURN(v.add_bos, f.get_bool_or("tokenizer.ggml.add_bos_token", true));
-  EL_ASSIGN_OR_RETURN(v.add_eos, f.get_bool_or("tokenizer.ggml.add_eos_token", false));
-  EL_ASSIGN_OR_RETURN(v.add_space_prefix, f.get_bool_or("tokenizer.ggml.add_space_prefix", true));
+  if (v.model == VocabModel::kWpm) {
+    // BERT frames text as [CLS] ... [SEP]; GGUF names them (with llama.cpp's spelling of "separator").
+    EL_RETURN_IF_ERROR(read_id(f, "tokenizer.ggml.cls_token_id", &v.bos_id));
+    EL_RETURN_IF_ERROR(read_id(f, "tokenizer.ggml.seperator_token_id", &v.eos_id));
+  }
+  EL_ASSIGN_OR_RETURN(v.add_bos, f.get_bool_or("tokenizer.ggml.add_bos_token", default_add_bos));
+  EL_ASSIGN_OR_RETURN(v.add_eos, f.get_bool_or("tokenizer.ggml.add_eos_token", default_add_eos));
+  EL_ASSIGN_OR_RETURN(v.add_space_prefix, f.get_bool_or("tokenizer.ggml.add_space_prefix", default_space_prefix));
 
   Status st = v.finalize();
   if (!st.is_ok()) return st.with_context(f.path());

@@ -31,6 +31,8 @@ enum class TokenType : int32_t {
 // Which tokenization algorithm the vocabulary belongs to (tokenizer.ggml.model).
 enum class VocabModel {
   kSpm,  // "llama": SentencePiece BPE with byte fallback
+  kBpe,  // "gpt2": byte-level BPE with ranked merges and a regex pre-tokenizer
+  kWpm,  // "bert": WordPiece
 };
 
 // Heterogeneous hashing so lookups by string_view do not allocate.
@@ -63,10 +65,21 @@ struct Vocab {
   bool add_eos = false;
   bool add_space_prefix = true;
 
+  // Byte-level BPE: merges as "left right" in rank order (tokenizer.ggml.merges); pre-tokenizer regexes
+  // (if empty, those named by `pre`); whether a word that is itself a token skips the merges.
+  std::vector<std::string> merges;
+  std::vector<std::string> pre_regexes;
+  bool ignore_merges = false;
+  // Byte-level BPE: NFC-normalize text before pre-tokenization (Qwen's tokenizer.json asks for it).
+  bool normalize_nfc = false;
+  // WordPiece: lowercase and strip accents before matching (uncased models).
+  bool lowercase = true;
+
   // Derived by finalize(): text → id (the first id wins for duplicated texts, as in SentencePiece),
   // and the id of the byte-fallback token for each byte value (kNoToken if the vocabulary has none).
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> token_to_id;
   std::array<int32_t, 256> byte_to_id{};
+  size_t max_token_len = 0;  // longest token text in bytes
 
   // Reads tokenizer.ggml.* from a GGUF file and finalizes. Errors name the offending key
   // (e.g. "tokenizer.ggml.scores: 31999 entries, tokens has 32000").

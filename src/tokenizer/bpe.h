@@ -1,0 +1,49 @@
+// Byte-level BPE (tokenizer.ggml.model "gpt2"): every byte of a pre-tokenized word starts as the
+// token of its GPT-2 byte-level character, then adjacent pairs merge by the rank of the pair in
+// tokenizer.ggml.merges (lowest first; among equal ranks the leftmost), until no ranked pair remains.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "tokenizer/vocab.h"
+
+namespace edgellm {
+
+// Immutable after create(); encode_word() is const and safe to call from several threads at once.
+class BpeModel {
+ public:
+  // Builds the pair table from vocab.merges ("left right" per entry, rank = index). `vocab` must
+  // outlive the model. Errors name the malformed entry; merges whose parts or result are missing from
+  // the vocabulary cannot fire and are skipped, as in llama.cpp.
+  static Result<std::unique_ptr<BpeModel>> create(const Vocab& vocab);
+
+  // Appends the ids of one pre-tokenized word (raw bytes, any values). O(n log n) in the word's
+  // length: each merge is one priority-queue pop and queues at most two new pairs. With
+  // vocab.ignore_merges, a word that is itself a token is emitted whole (Llama 3's tokenizer.json).
+  // A byte whose character the vocabulary lacks becomes the unknown token, or nothing if there is none.
+  void encode_word(std::string_view word, std::vector<int32_t>* out) const;
+
+  int32_t byte_token(uint8_t b) const { return byte_ids_[b]; }
+
+ private:
+  struct Merge {
+    int32_t rank;
+    int32_t id;  // the merged token
+  };
+  explicit BpeModel(const Vocab& vocab) : vocab_(vocab) {}
+  static uint64_t key(int32_t left, int32_t right) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+  }
+
+  const Vocab& vocab_;
+  std::unordered_map<uint64_t, Merge> merges_;
+  std::array<int32_t, 256> byte_ids_{};
+};
+
+}  // namespace edgellm
