@@ -19,18 +19,18 @@ namespace edgellm {
 // One sensor found under the root.
 struct EnergySensor {
   enum class Kind {
-    kCounter,  // cumulative energy in µJ (RAPL energy_uj), wraps at max_uj
-    kPower,    // instantaneous power in µW (hwmon power*_input, power_supply power_now)
+    kCounter,      // cumulative energy in µJ (RAPL energy_uj), wraps at max_uj
+    kPower,        // instantaneous power in µW (hwmon power*_input, power_supply power_now)
     kVoltCurrent,  // instantaneous voltage x current (hwmon in*_input mV x curr*_input mA,
                    // power_supply voltage_now µV x current_now µA)
   };
   Kind kind = Kind::kCounter;
-  std::string source;   // "rapl", "hwmon", "power_supply"
-  std::string name;     // "package-0", "dram", "ina3221 VDD_IN", "BAT0"
-  std::string path;     // the counter or power file (or the voltage file for kVoltCurrent)
-  std::string path2;    // the current file for kVoltCurrent
-  double scale = 1.0;   // multiplies the raw value (or product) into µJ or µW
-  uint64_t max_uj = 0;  // counter wrap point (max_energy_range_uj); 0 = unknown (2^64 assumed)
+  std::string source;     // "rapl", "hwmon", "power_supply"
+  std::string name;       // "package-0", "dram", "ina3221 VDD_IN", "BAT0"
+  std::string path;       // the counter or power file (or the voltage file for kVoltCurrent)
+  std::string path2;      // the current file for kVoltCurrent
+  double scale = 1.0;     // multiplies the raw value (or product) into µJ or µW
+  uint64_t max_uj = 0;    // counter wrap point (max_energy_range_uj); 0 = unknown (2^64 assumed)
   bool in_total = false;  // counted in EnergyReading::total_joules (see docs: no double counting)
 };
 
@@ -47,11 +47,11 @@ struct EnergyZone {
 };
 
 struct EnergyReading {
-  bool measured = false;      // true only when at least one sensor delivered numbers
-  double seconds = 0;         // between start() and stop()
-  double total_joules = 0;    // sum over zones with in_total
-  double avg_watts = 0;       // total_joules / seconds
-  int samples = 0;            // background samples taken (instantaneous sensors and counter polls)
+  bool measured = false;    // true only when at least one sensor delivered numbers
+  double seconds = 0;       // between start() and stop()
+  double total_joules = 0;  // sum over zones with in_total
+  double avg_watts = 0;     // total_joules / seconds
+  int samples = 0;          // background samples taken (instantaneous sensors and counter polls)
   std::vector<EnergyZone> zones;
   std::vector<SkippedSensor> skipped;
 };
@@ -85,6 +85,9 @@ class EnergyMeter {
   // Takes the last reading, stops the sampler and returns the joules per zone over exactly the
   // interval. Error if not started. A sensor that fails mid-run is moved to skipped.
   Result<EnergyReading> stop();
+  // Reads every sensor now (the sampler does this by itself; exposed so a caller with its own timer,
+  // or a test, can force a reading). No effect unless started.
+  void poll_now();
 
  private:
   struct State;
@@ -101,8 +104,8 @@ class EnergyMeter {
 };
 
 // Finds the sensors under root (exposed for tests; EnergyMeter calls it).
-void detect_energy_sensors(const std::string& root, const ReadFileFn& read,
-                           std::vector<EnergySensor>* sensors, std::vector<SkippedSensor>* skipped);
+void detect_energy_sensors(const std::string& root, const ReadFileFn& read, std::vector<EnergySensor>* sensors,
+                           std::vector<SkippedSensor>* skipped);
 
 // Difference between two readings of a counter that wraps at max (0 = 2^64): after < before
 // means it wrapped once, giving after + (max - before).
@@ -111,12 +114,12 @@ uint64_t counter_delta(uint64_t before, uint64_t after, uint64_t max);
 // The estimate used where no sensor exists (QEIL-style: static power over time plus energy per byte
 // of DRAM traffic and per operation). Parameter values and sources: docs/energy.md.
 struct EnergyModel {
-  double static_watts = 0;          // package/uncore/idle power while the phase runs
-  double watts_per_active_core = 0; // extra power of each busy core (instruction overhead, caches)
-  double pj_per_dram_byte = 0;      // DRAM read energy incl. I/O
-  double pj_per_int8_op = 0;        // per int8 operation (a multiply-add = 2 ops) in SIMD units
-  double pj_per_flop = 0;           // per fp32 operation in SIMD units
-  std::string name;                 // e.g. "server-x86 (docs/energy.md)"
+  double static_watts = 0;           // package/uncore/idle power while the phase runs
+  double watts_per_active_core = 0;  // extra power of each busy core (instruction overhead, caches)
+  double pj_per_dram_byte = 0;       // DRAM read energy incl. I/O
+  double pj_per_int8_op = 0;         // per int8 operation (a multiply-add = 2 ops) in SIMD units
+  double pj_per_flop = 0;            // per fp32 operation in SIMD units
+  std::string name;                  // e.g. "server-x86 (docs/energy.md)"
 };
 // The documented default for a server/desktop x86-64 CPU with DDR4/DDR5 (docs/energy.md).
 EnergyModel default_energy_model();

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -47,9 +46,12 @@ struct MachineInfo {
   // where the kernel allows it), GB/s; 0 with a reason in storage_note when skipped or failed.
   double storage_read_gbs = 0;
   std::string storage_note;
-  std::string kernel;  // uname: "Linux 6.1.0-18-amd64 x86_64"
-  std::string os;      // /etc/os-release PRETTY_NAME
+  std::string kernel;        // uname: "Linux 6.1.0-18-amd64 x86_64"
+  std::string os;            // /etc/os-release PRETTY_NAME
   double probe_seconds = 0;  // wall time the probe took
+  // Share of all CPUs (0..1) that other processes used while the probe ran: the figures above are
+  // understated when this is high (a shared or busy machine), so reports should show it.
+  double others_cpu_share = 0;
 
   // Read bandwidth (GB/s) to expect with `threads` threads: threads × the 1-thread figure, capped by
   // the all-thread figure.

@@ -25,9 +25,10 @@ RooflinePoint roofline(double bytes_per_token, double ops_per_token, double toke
 
 // The shape numbers a prediction needs (all from GGUF metadata and tensor sizes).
 struct ModelShape {
-  double weight_bytes = 0;      // bytes of all weight tensors as stored
-  double n_params = 0;          // parameters in the matmuls (embeddings looked up, not multiplied, excluded)
-  double output_bytes = 0;      // bytes of the output head (read once per decoded token; part of weight_bytes)
+  double weight_bytes = 0;     // bytes of all weight tensors as stored
+  double n_params = 0;         // parameters in the matmuls (embeddings looked up, not multiplied, excluded)
+  double embedding_bytes = 0;  // bytes of the token-embedding table when NOT tied to the output head: decode
+                               // reads one row of it per token, not all (tied: 0, the head reads it all)
   int n_layer = 0, n_embd = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_vocab = 0, n_ff = 0;
   int kv_bytes_per_element = 2;  // F16 KV cache
 };
@@ -45,12 +46,19 @@ struct Prediction {
   double memory_bytes = 0;            // weights (mmapped) + KV cache for n_prompt + n_gen + activations
   double decode_bytes_per_token = 0;  // at the mean decode context
   double prompt_ops_per_token = 0;
-  std::string decode_bound;           // "memory" or "compute": which roof limits decode
+  std::string decode_bound;  // "memory" or "compute": which roof limits decode
   std::string prompt_bound;
 };
 // Predicts speeds from the probe: decode time per token = max(bytes / bandwidth, ops / int8 peak) at the
-// mean context n_prompt + n_gen/2, scaled by measured kernel efficiencies documented in docs/energy.md;
-// prompt time = ops / (int8 peak × efficiency) plus one pass over the weights per batch.
+// mean context n_prompt + n_gen/2, with the efficiencies below; prompt time per token =
+// ops / (int8 peak × kPrefillEfficiency) at mean context n_prompt/2, plus one pass over the weights per batch of
+// up to 512 tokens. Zero machine figures or an empty shape give zero predictions.
 Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads);
+
+// Fractions of the probe's roofs the engine reaches, calibrated on the measurements in docs/benchmarks.md
+// (see docs/energy.md, "Prediction"): streaming matvec vs a pure read loop, and whole-model prefill vs the
+// in-cache int8 matmul micro-benchmark.
+inline constexpr double kDecodeBandwidthEfficiency = 0.8;
+inline constexpr double kPrefillEfficiency = 0.6;
 
 }  // namespace edgellm

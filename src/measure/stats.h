@@ -7,9 +7,9 @@
 namespace edgellm {
 
 struct Summary {
-  size_t n = 0;      // number of finite values summarized
+  size_t n = 0;  // number of finite values summarized
   double mean = 0;
-  double sd = 0;     // sample standard deviation (divides by n-1); 0 when n < 2
+  double sd = 0;  // sample standard deviation (divides by n-1); 0 when n < 2
   double min = 0, max = 0;
   double p50 = 0, p90 = 0, p99 = 0;
 };

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,11 +21,18 @@ Result<std::string> read_text_file(const std::string& path);
 // Joins a root and an absolute path: root_path("/tmp/fx", "/proc/stat") == "/tmp/fx/proc/stat".
 std::string root_path(const std::string& root, const std::string& abs_path);
 
+// The decimal integer in a sysfs value such as "123456\n" (surrounding whitespace allowed);
+// nullopt for empty, malformed or out-of-range text.
+std::optional<int64_t> parse_sysfs_int(std::string_view text);
+
+// Names of the entries of `dir` starting with `prefix`, sorted; empty if dir cannot be listed.
+std::vector<std::string> list_dir(const std::string& dir, std::string_view prefix = "");
+
 // --- /proc/stat -------------------------------------------------------------------------------
 // The aggregate "cpu" line in clock ticks (USER_HZ), summed over all CPUs.
 struct CpuTimes {
-  uint64_t busy = 0;   // user + nice + system + irq + softirq + steal (guest is already inside user)
-  uint64_t idle = 0;   // idle + iowait
+  uint64_t busy = 0;  // user + nice + system + irq + softirq + steal (guest is already inside user)
+  uint64_t idle = 0;  // idle + iowait
   uint64_t total() const { return busy + idle; }
 };
 // Parses the text of /proc/stat; the error names the line or field that is malformed.
@@ -62,12 +70,11 @@ Result<CacheSizes> read_cache_sizes(const std::string& root = "/", const ReadFil
 
 // --- thermal: /sys/class/thermal/thermal_zone*/{type,temp} ----------------------------------------
 struct ThermalZone {
-  std::string name;     // thermal_zone3
-  std::string type;     // "x86_pkg_temp", "cpu-thermal", ... ("" if unreadable)
-  double celsius = 0;   // temp is in millidegrees Celsius
+  std::string name;    // thermal_zone3
+  std::string type;    // "x86_pkg_temp", "cpu-thermal", ... ("" if unreadable)
+  double celsius = 0;  // temp is in millidegrees Celsius
 };
 // Zones whose temp is readable, sorted by name; empty when the machine exposes none (most VMs).
-std::vector<ThermalZone> read_thermal_zones(const std::string& root = "/",
-                                            const ReadFileFn& read = read_text_file);
+std::vector<ThermalZone> read_thermal_zones(const std::string& root = "/", const ReadFileFn& read = read_text_file);
 
 }  // namespace edgellm

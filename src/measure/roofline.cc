@@ -1,0 +1,77 @@
+#include "measure/roofline.h"
+
+#include <algorithm>
+
+namespace edgellm {
+
+RooflinePoint roofline(double bytes_per_token, double ops_per_token, double tokens_per_s, const MachineInfo& m,
+                       int threads) {
+  RooflinePoint r;
+  const double bw = m.mem_read_gbs(threads), peak = m.peak_int8_gops(threads);
+  r.achieved_gbs = bytes_per_token * tokens_per_s * 1e-9;
+  r.achieved_gops = ops_per_token * tokens_per_s * 1e-9;
+  r.bandwidth_fraction = bw > 0 ? r.achieved_gbs / bw : 0;
+  r.compute_fraction = peak > 0 ? r.achieved_gops / peak : 0;
+  r.intensity = bytes_per_token > 0 ? ops_per_token / bytes_per_token : 0;
+  // The roof is whichever limit bites first; a missing figure (0) imposes no limit of its own.
+  double roof = 0;
+  if (bw > 0 && bytes_per_token > 0) roof = bw * 1e9 / bytes_per_token;
+  if (peak > 0 && ops_per_token > 0) {
+    const double compute_roof = peak * 1e9 / ops_per_token;
+    roof = roof > 0 ? std::min(roof, compute_roof) : compute_roof;
+  }
+  r.roof_tokens_per_s = roof;
+  r.roofline_fraction = roof > 0 ? tokens_per_s / roof : 0;
+  return r;
+}
+
+double kv_bytes_per_token(const ModelShape& s) {
+  return 2.0 * s.n_layer * s.n_head_kv * s.head_dim * static_cast<double>(s.kv_bytes_per_element);
+}
+
+double decode_bytes_per_token(const ModelShape& s, int ctx) {
+  const double embedding_row = s.n_vocab > 0 ? s.embedding_bytes / s.n_vocab : 0;
+  return s.weight_bytes - s.embedding_bytes + embedding_row + kv_bytes_per_token(s) * std::max(ctx, 0);
+}
+
+double ops_per_token(const ModelShape& s, int ctx) {
+  // Matmuls: one multiply-add per parameter. Attention: q·k over ctx keys and the weighted sum of ctx
+  // values, head_dim multiply-adds each, per query head and layer.
+  return 2.0 * s.n_params + 4.0 * s.n_layer * s.n_head * s.head_dim * static_cast<double>(std::max(ctx, 0));
+}
+
+Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads) {
+  Prediction p;
+  const double bw = m.mem_read_gbs(threads) * 1e9 * kDecodeBandwidthEfficiency;
+  const double peak = m.peak_int8_gops(threads) * 1e9;
+  n_prompt = std::max(n_prompt, 0);
+  n_gen = std::max(n_gen, 0);
+
+  const int decode_ctx = n_prompt + n_gen / 2;
+  p.decode_bytes_per_token = decode_bytes_per_token(s, decode_ctx);
+  const double decode_ops = ops_per_token(s, decode_ctx);
+  const double t_mem = bw > 0 ? p.decode_bytes_per_token / bw : 0;
+  const double t_cmp = peak > 0 ? decode_ops / peak : 0;
+  const double t_decode = std::max(t_mem, t_cmp);
+  p.decode_tokens_per_s = t_decode > 0 && p.decode_bytes_per_token > 0 ? 1.0 / t_decode : 0;
+  p.decode_bound = t_mem >= t_cmp ? "memory" : "compute";
+
+  p.prompt_ops_per_token = ops_per_token(s, n_prompt / 2);
+  const double batch = std::clamp(n_prompt, 1, 512);
+  const double t_prompt_mem = bw > 0 ? (s.weight_bytes / batch) / bw : 0;
+  const double t_prompt_cmp = peak > 0 ? p.prompt_ops_per_token / (peak * kPrefillEfficiency) : 0;
+  const double t_prompt = t_prompt_mem + t_prompt_cmp;
+  p.prompt_tokens_per_s = n_prompt > 0 && t_prompt > 0 && s.n_params > 0 ? 1.0 / t_prompt : 0;
+  p.prompt_bound = t_prompt_cmp >= t_prompt_mem ? "compute" : "memory";
+
+  // Weights are mmapped and all touched; the KV cache holds every token; activations are a prompt batch
+  // of residual, norm, q/k/v/out and two FFN rows in f32 plus the f32 logits row.
+  const double ctx = static_cast<double>(n_prompt) + n_gen;
+  const double activations =
+      batch * 4.0 * (4.0 * s.n_embd + 2.0 * s.n_ff + static_cast<double>(s.n_head) * std::max(ctx, 1.0)) +
+      4.0 * s.n_vocab;
+  p.memory_bytes = s.weight_bytes + kv_bytes_per_token(s) * ctx + activations;
+  return p;
+}
+
+}  // namespace edgellm

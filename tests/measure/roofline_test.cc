@@ -1,0 +1,111 @@
+#include "measure/roofline.h"
+
+#include <gtest/gtest.h>
+
+namespace edgellm {
+namespace {
+
+MachineInfo machine() {
+  MachineInfo m;
+  m.n_cores_physical = 2;
+  m.n_threads_logical = 2;
+  m.mem_read_gbs_1t = 20;
+  m.mem_read_gbs_all = 30;
+  m.peak_int8_gops_1t = 100;
+  m.peak_fp32_gflops_1t = 50;
+  return m;
+}
+
+// Llama-3.2-1B-like: 16 layers, 32 query heads, 8 KV heads of 64, untied 0.26 GB embedding.
+ModelShape shape() {
+  ModelShape s;
+  s.weight_bytes = 1.0e9;
+  s.embedding_bytes = 0.25e9;
+  s.n_params = 1.0e9;
+  s.n_layer = 16;
+  s.n_embd = 2048;
+  s.n_head = 32;
+  s.n_head_kv = 8;
+  s.head_dim = 64;
+  s.n_vocab = 128000;
+  s.n_ff = 8192;
+  return s;
+}
+
+TEST(MachineInfo, ScalingWithThreads) {
+  MachineInfo m = machine();
+  EXPECT_DOUBLE_EQ(m.mem_read_gbs(1), 20);
+  EXPECT_DOUBLE_EQ(m.mem_read_gbs(2), 30);  // capped by the all-thread measurement
+  EXPECT_DOUBLE_EQ(m.mem_read_gbs(8), 30);
+  EXPECT_DOUBLE_EQ(m.peak_int8_gops(2), 200);
+  EXPECT_DOUBLE_EQ(m.peak_int8_gops(4), 200);  // only physical cores add compute
+  EXPECT_DOUBLE_EQ(m.peak_fp32_gflops(0), 50);
+}
+
+TEST(Roofline, MemoryBoundDecode) {
+  // 1 GB and 2 GOP per token at 10 tok/s on one thread: 10 GB/s of 20, 20 GOPS of 100.
+  RooflinePoint r = roofline(1e9, 2e9, 10, machine(), 1);
+  EXPECT_DOUBLE_EQ(r.achieved_gbs, 10);
+  EXPECT_DOUBLE_EQ(r.bandwidth_fraction, 0.5);
+  EXPECT_DOUBLE_EQ(r.achieved_gops, 20);
+  EXPECT_DOUBLE_EQ(r.compute_fraction, 0.2);
+  EXPECT_DOUBLE_EQ(r.intensity, 2);
+  EXPECT_DOUBLE_EQ(r.roof_tokens_per_s, 20);  // min(20 GB/s / 1 GB, 100 GOPS / 2 GOP)
+  EXPECT_DOUBLE_EQ(r.roofline_fraction, 0.5);
+}
+
+TEST(Roofline, ComputeBoundPrefillAndMissingFigures) {
+  // Prefill: ~no bytes per token, 2 GOP per token on 2 cores (200 GOPS): roof 100 tok/s.
+  RooflinePoint r = roofline(1e6, 2e9, 50, machine(), 2);
+  EXPECT_DOUBLE_EQ(r.roof_tokens_per_s, 100);
+  EXPECT_DOUBLE_EQ(r.roofline_fraction, 0.5);
+  RooflinePoint none = roofline(1e9, 2e9, 10, MachineInfo{}, 1);
+  EXPECT_EQ(none.bandwidth_fraction, 0);
+  EXPECT_EQ(none.roofline_fraction, 0);
+  EXPECT_DOUBLE_EQ(none.achieved_gbs, 10);
+}
+
+TEST(Shapes, BytesAndOpsPerToken) {
+  ModelShape s = shape();
+  EXPECT_DOUBLE_EQ(kv_bytes_per_token(s), 2.0 * 16 * 8 * 64 * 2);  // 32 KiB
+  // Decode reads every weight but the embedding table, one embedding row, and the KV cache so far.
+  EXPECT_DOUBLE_EQ(decode_bytes_per_token(s, 0), 0.75e9 + 0.25e9 / 128000);
+  EXPECT_DOUBLE_EQ(decode_bytes_per_token(s, 100) - decode_bytes_per_token(s, 0), 100 * 32768.0);
+  EXPECT_DOUBLE_EQ(ops_per_token(s, 0), 2e9);
+  EXPECT_DOUBLE_EQ(ops_per_token(s, 10), 2e9 + 4.0 * 16 * 32 * 64 * 10);
+}
+
+TEST(Predict, DecodeFromBandwidthPromptFromCompute) {
+  ModelShape s = shape();
+  Prediction p = predict(s, machine(), 0, 2, 1);
+  const double bytes = decode_bytes_per_token(s, 1);
+  EXPECT_DOUBLE_EQ(p.decode_bytes_per_token, bytes);
+  EXPECT_NEAR(p.decode_tokens_per_s, 20e9 * kDecodeBandwidthEfficiency / bytes, 1e-9);
+  EXPECT_EQ(p.decode_bound, "memory");
+  EXPECT_EQ(p.prompt_tokens_per_s, 0);  // no prompt
+
+  Prediction pp = predict(s, machine(), 512, 128, 2);
+  EXPECT_EQ(pp.prompt_bound, "compute");
+  const double t =
+      1e9 / 512 / (30e9 * kDecodeBandwidthEfficiency) + ops_per_token(s, 256) / (200e9 * kPrefillEfficiency);
+  EXPECT_NEAR(pp.prompt_tokens_per_s, 1 / t, 1e-6);
+  EXPECT_GT(pp.decode_tokens_per_s, p.decode_tokens_per_s);  // more bandwidth with two threads
+  EXPECT_GT(pp.memory_bytes, s.weight_bytes + 640 * kv_bytes_per_token(s));
+  EXPECT_LT(pp.memory_bytes, 1.2 * s.weight_bytes);
+}
+
+TEST(Predict, LongerContextIsSlowerAndEmptyInputsGiveZero) {
+  ModelShape s = shape();
+  EXPECT_LT(predict(s, machine(), 8192, 128, 1).decode_tokens_per_s,
+            predict(s, machine(), 16, 128, 1).decode_tokens_per_s);
+  MachineInfo slow_compute = machine();
+  slow_compute.peak_int8_gops_1t = 1;  // 2 GOP per token at 1 GOPS: compute bound
+  EXPECT_EQ(predict(s, slow_compute, 0, 16, 1).decode_bound, "compute");
+  Prediction none = predict(s, MachineInfo{}, 512, 128, 1);
+  EXPECT_EQ(none.decode_tokens_per_s, 0);
+  EXPECT_EQ(none.prompt_tokens_per_s, 0);
+  EXPECT_EQ(predict(ModelShape{}, machine(), 512, 128, 1).prompt_tokens_per_s, 0);
+}
+
+}  // namespace
+}  // namespace edgellm
