@@ -1,6 +1,7 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 
 #include "tokenizer/unicode.h"
@@ -14,21 +15,14 @@ struct Symbol {
   int next;
 };
 
-struct Candidate {
-  int32_t rank;
-  int left;
-  int right;
-  int32_t left_id;  // ids when queued: a later merge of either side makes the entry stale
-  int32_t right_id;
-  int32_t merged;
-};
-
-// Lowest rank on top; ties go to the leftmost pair, as in Hugging Face tokenizers and llama.cpp.
-struct CandidateOrder {
-  bool operator()(const Candidate& a, const Candidate& b) const {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  }
-};
+// A queued pair is one 64-bit key, (rank << 32) | left symbol index, so a min-heap of keys pops the
+// lowest rank and, among equal ranks, the leftmost pair (as Hugging Face tokenizers and llama.cpp do).
+// A 10 MB word queues tens of millions of them: small entries and cheap compares are the speed.
+// Staleness is checked when popped: a rank names one pair, so the pair is still there iff the
+// current left symbol and its successor still form a pair of that rank.
+uint64_t candidate_key(int32_t rank, int left) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(rank)) << 32) | static_cast<uint32_t>(left);
+}
 
 }  // namespace
 
@@ -73,39 +67,51 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) con
   // Scratch buffers reused across words: most words are a few bytes, and allocating per word would
   // dominate the cost of short words.
   thread_local std::vector<Symbol> symbols;
-  thread_local std::vector<Candidate> heap;
+  thread_local std::vector<uint64_t> heap;
   symbols.clear();
   heap.clear();
-  const CandidateOrder order;
+  const std::greater<uint64_t> order;  // min-heap
   const int n = static_cast<int>(word.size());
   for (int i = 0; i < n; ++i) {
     symbols.push_back({byte_ids_[static_cast<unsigned char>(word[static_cast<size_t>(i)])], i - 1, i + 1 < n ? i + 1 : -1});
   }
-  auto try_pair = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    const int32_t l = symbols[static_cast<size_t>(left)].id, r = symbols[static_cast<size_t>(right)].id;
-    if (l == Vocab::kNoToken || r == Vocab::kNoToken) return;
-    auto it = merges_.find(key(l, r));
-    if (it == merges_.end()) return;
-    heap.push_back({it->second.rank, left, right, l, r, it->second.id});
-    std::push_heap(heap.begin(), heap.end(), order);
+  // The merge of the pair starting at `left`, or nullptr.
+  auto find_merge = [&](int left) -> const Merge* {
+    if (left < 0) return nullptr;
+    const Symbol& l = symbols[static_cast<size_t>(left)];
+    if (l.id == Vocab::kNoToken || l.next < 0) return nullptr;
+    const int32_t r = symbols[static_cast<size_t>(l.next)].id;
+    if (r == Vocab::kNoToken) return nullptr;
+    auto it = merges_.find(key(l.id, r));
+    return it == merges_.end() ? nullptr : &it->second;
   };
-  for (int i = 0; i + 1 < n; ++i) try_pair(i, i + 1);
+  for (int i = 0; i + 1 < n; ++i) {
+    if (const Merge* m = find_merge(i)) heap.push_back(candidate_key(m->rank, i));
+  }
+  std::make_heap(heap.begin(), heap.end(), order);  // O(n), where n pushes would be O(n log n)
+  auto push = [&](int left) {
+    if (const Merge* m = find_merge(left)) {
+      heap.push_back(candidate_key(m->rank, left));
+      std::push_heap(heap.begin(), heap.end(), order);
+    }
+  };
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), order);
-    const Candidate c = heap.back();
+    const uint64_t top = heap.back();
     heap.pop_back();
-    Symbol& left = symbols[static_cast<size_t>(c.left)];
-    Symbol& right = symbols[static_cast<size_t>(c.right)];
-    if (left.next != c.right || left.id != c.left_id || right.id != c.right_id) continue;  // stale
-    left.id = c.merged;
+    const int li = static_cast<int>(static_cast<uint32_t>(top));
+    const Merge* m = find_merge(li);
+    if (m == nullptr || static_cast<uint64_t>(static_cast<uint32_t>(m->rank)) != top >> 32) continue;  // stale
+    Symbol& left = symbols[static_cast<size_t>(li)];
+    Symbol& right = symbols[static_cast<size_t>(left.next)];
+    left.id = m->id;
     left.next = right.next;
-    if (right.next >= 0) symbols[static_cast<size_t>(right.next)].prev = c.left;
+    if (right.next >= 0) symbols[static_cast<size_t>(right.next)].prev = li;
     right.id = Vocab::kNoToken;
     right.prev = right.next = -1;
-    try_pair(left.prev, c.left);
-    try_pair(c.left, left.next);
+    push(left.prev);
+    push(li);
   }
 
   for (int i = 0; i != -1; i = symbols[static_cast<size_t>(i)].next) {
