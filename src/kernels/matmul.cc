@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/lut_gemv.h"
 #include "kernels/simd_dot.h"
 #include "kernels/type_traits.h"
 
@@ -63,6 +64,12 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : traits->vec_dot;
   lin.vec_dot4_ = simd.vec_dot4;
   if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
+  if (elq_format(static_cast<uint32_t>(w.type)) != nullptr) {
+    EL_ASSIGN_OR_RETURN(LutPacked packed, lut_pack(static_cast<uint32_t>(w.type), w.rows, w.cols, w.data,
+                                                   lin.w_.row_stride));
+    lin.lut_ = std::make_shared<const LutPacked>(std::move(packed));
+    lin.lut_gemv_ = lut_gemv_kernel();
+  }
   return lin;
 }
 
@@ -90,6 +97,17 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
       });
     }
     xq = buf;
+  }
+
+  if (lut_gemv_ != nullptr) {
+    // Tiles of 16 rows over the threads; for several tokens, each tile serves all of them while it is in cache.
+    const LutPacked& packed = *lut_;
+    const auto gemv = lut_gemv_;
+    pool.parallel_for(packed.tiles, [&](int64_t b, int64_t e, int) {
+      if (n_tokens == 1) return gemv(packed, b, e, xq, x_row, 1, y, rows);
+      for (int64_t t = b; t < e; ++t) gemv(packed, t, t + 1, xq, x_row, n_tokens, y, rows);
+    });
+    return;
   }
 
   const uint8_t* wbase = static_cast<const uint8_t*>(w_.data);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "core/aligned_buffer.h"
 #include "core/status.h"
@@ -14,6 +15,7 @@
 namespace edgellm {
 
 struct TypeTraits;
+struct LutPacked;
 
 // A read-only view of a 2-D weight: `rows` output features, each of `cols` input elements,
 // rows stored contiguously (`row_stride` bytes apart) in `type`. Usually points into the mmapped GGUF.
@@ -59,6 +61,11 @@ class Linear {
   void (*quantize_x_)(const float* src, void* dst, int64_t n) = nullptr;
   // Optional: one weight row against 4 activation rows (x_stride bytes apart) into out[0..3].
   void (*vec_dot4_)(int64_t n, const void* w, const void* x, size_t x_stride, float* out) = nullptr;
+  // Optional: the table-lookup kernel of the elq types (kernels/lut_gemv.h) over the weights repacked once
+  // into 16-row tiles; copies of this Linear share the packed weights.
+  std::shared_ptr<const LutPacked> lut_;
+  void (*lut_gemv_)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
+                    int64_t n_tokens, float* y, int64_t y_stride) = nullptr;
 };
 
 // Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.

@@ -1,0 +1,49 @@
+// Table-lookup (T-MAC style) matrix-vector kernels for the elq formats (kernels/elq.h, docs/formats.md).
+// Weights are repacked once, when a Linear is prepared, into tiles of 16 rows so that one byte vector holds the
+// same plane byte of 16 rows: a `TableLookupBytes` (vpshufb) with one activation table per 128-bit block then
+// looks up 16 rows × (vector bytes / 16) nibbles at once, and the 8 tables of an activation block are reused by
+// every plane and every row of the tile while they sit in registers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/aligned_buffer.h"
+#include "core/status.h"
+#include "kernels/elq.h"
+
+namespace edgellm {
+
+constexpr int kLutTileRows = 16;
+
+// One elq weight matrix in the kernel's layout. For tile t (rows 16t..16t+15, missing rows zero) and group G:
+//   codes:  planes × (group/8) × 16 bytes — plane k, plane byte p, row r at ((k * group/8) + p) * 16 + r;
+//   coeffs: float d[16], then float e[16] — the row's scale and its activation-sum coefficient (docs/formats.md).
+// Move-only; immutable after lut_pack, so any number of threads may run lut_gemv on it at once.
+struct LutPacked {
+  const ElqFormat* format = nullptr;
+  int64_t rows = 0, cols = 0, tiles = 0;
+  AlignedBuffer codes;
+  AlignedBuffer coeffs;
+};
+
+// Repacks `rows` elq rows of `cols` weights (row_stride bytes apart) from `data`. Errors name the problem
+// (not an elq weight type, cols not a multiple of the group).
+Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const void* data, size_t row_stride);
+
+// y[t * y_stride + r] = dot(row r, token t) for rows of tiles [tile_begin, tile_end) and t < n_tokens, where
+// token t's activations are BlockElqAct tables (cols / 32 blocks) at x + t * x_stride bytes. Best target of
+// this CPU, resolved once.
+using LutGemvFn = void (*)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x,
+                           size_t x_stride, int64_t n_tokens, float* y, int64_t y_stride);
+LutGemvFn lut_gemv_kernel();
+// The same, dispatching on every call to the target Highway currently chooses (tests run every target), and
+// the plain C++ version used on targets without 16-byte shuffles.
+void lut_gemv_dispatch(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
+                       int64_t n_tokens, float* y, int64_t y_stride);
+void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
+                       int64_t n_tokens, float* y, int64_t y_stride);
+// The HWY_TARGET bit lut_gemv_dispatch currently runs.
+int64_t lut_dispatched_target();
+
+}  // namespace edgellm

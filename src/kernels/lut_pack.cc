@@ -1,0 +1,94 @@
+// Repacking elq rows into 16-row tiles (kernels/lut_gemv.h), and the portable lookup kernel over that layout.
+#include <cstring>
+#include <string>
+
+#include "core/fp16.h"
+#include "kernels/ggml_type.h"
+#include "kernels/lut_gemv.h"
+
+namespace edgellm {
+
+Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const void* data, size_t row_stride) {
+  const ElqFormat* f = elq_format(type_id);
+  if (f == nullptr) {
+    const char* name = ggml_type_name(type_id);
+    return Status::error("lut: type " + std::string(name != nullptr ? name : std::to_string(type_id)) +
+                         " is not an elq weight type");
+  }
+  if (rows <= 0 || cols <= 0 || cols % f->group != 0 || data == nullptr)
+    return Status::error("lut: " + std::string(f->name) + " matrix " + std::to_string(rows) + "x" +
+                         std::to_string(cols) + " needs positive rows and columns a multiple of " +
+                         std::to_string(f->group));
+  LutPacked p;
+  p.format = f;
+  p.rows = rows;
+  p.cols = cols;
+  p.tiles = (rows + kLutTileRows - 1) / kLutTileRows;
+  const int64_t groups = cols / f->group;
+  const size_t plane_bytes = static_cast<size_t>(f->group / 8);
+  const size_t tile_group_codes = static_cast<size_t>(f->bits) * plane_bytes * kLutTileRows;
+  p.codes.resize(static_cast<size_t>(p.tiles * groups) * tile_group_codes);
+  p.coeffs.resize(static_cast<size_t>(p.tiles * groups) * 2 * kLutTileRows * sizeof(float));
+  const size_t head = f->zero_point ? 4 : 2;
+  const float half_range = 0.5f * static_cast<float>((1 << f->bits) - 1);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* row = static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride;
+    const int64_t t = r / kLutTileRows, lane = r % kLutTileRows;
+    for (int64_t g = 0; g < groups; ++g) {
+      const uint8_t* block = row + static_cast<size_t>(g) * f->block_bytes;
+      uint16_t header[2] = {0, 0};
+      std::memcpy(header, block, head);
+      const size_t tg = static_cast<size_t>(t * groups + g);
+      uint8_t* codes = p.codes.data() + tg * tile_group_codes;
+      for (size_t i = 0; i < static_cast<size_t>(f->bits) * plane_bytes; ++i)
+        codes[i * kLutTileRows + static_cast<size_t>(lane)] = block[head + i];
+      float* coeffs = reinterpret_cast<float*>(p.coeffs.data()) + tg * 2 * kLutTileRows;
+      const float d = fp16_to_fp32(header[0]);
+      coeffs[lane] = d;
+      coeffs[kLutTileRows + lane] = f->zero_point ? fp16_to_fp32(header[1]) + d * half_range : 0.0f;
+    }
+  }
+  return p;
+}
+
+void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
+                       int64_t n_tokens, float* y, int64_t y_stride) {
+  const ElqFormat& f = *w.format;
+  const int64_t groups = w.cols / f.group;
+  const int plane_bytes = f.group / 8;
+  const int acts = f.group / kElqActBlock;
+  const size_t tile_group_codes = static_cast<size_t>(f.bits * plane_bytes * kLutTileRows);
+  for (int64_t tok = 0; tok < n_tokens; ++tok) {
+    const auto* xt = reinterpret_cast<const BlockElqAct*>(static_cast<const uint8_t*>(x) + tok * x_stride);
+    for (int64_t t = tile_begin; t < tile_end; ++t) {
+      float out[kLutTileRows] = {};
+      for (int64_t g = 0; g < groups; ++g) {
+        const size_t tg = static_cast<size_t>(t * groups + g);
+        const uint8_t* codes = w.codes.data() + tg * tile_group_codes;
+        const float* coeffs = reinterpret_cast<const float*>(w.coeffs.data()) + tg * 2 * kLutTileRows;
+        float fsum[kLutTileRows] = {}, xsum = 0.0f;
+        for (int a = 0; a < acts; ++a) {
+          const BlockElqAct& act = xt[g * acts + a];
+          xsum += act.sum;
+          for (int r = 0; r < kLutTileRows; ++r) {
+            int32_t s = 0;
+            for (int k = 0; k < f.bits; ++k) {
+              int32_t sum = 0;
+              for (int j = 0; j < 8; ++j) {
+                const uint8_t byte = codes[(k * plane_bytes + a * 4 + j / 2) * kLutTileRows + r];
+                sum += act.tables[elq_act_table_slot(j)][(j & 1) ? byte >> 4 : byte & 15];
+              }
+              s += f.ternary ? (k == 0 ? sum : -sum) : sum * (1 << k);
+            }
+            fsum[r] += 0.5f * act.scale * static_cast<float>(s);
+          }
+        }
+        for (int r = 0; r < kLutTileRows; ++r) out[r] += coeffs[r] * fsum[r] + coeffs[kLutTileRows + r] * xsum;
+      }
+      for (int r = 0; r < kLutTileRows && t * kLutTileRows + r < w.rows; ++r)
+        y[tok * y_stride + t * kLutTileRows + r] = out[r];
+    }
+  }
+}
+
+}  // namespace edgellm
