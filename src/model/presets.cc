@@ -1,6 +1,6 @@
 #include "model/presets.h"
 
-#include <cmath>
+#include "model/rope_scaling.h"
 
 namespace edgellm {
 
@@ -85,29 +85,9 @@ std::string preset_names() {
 }
 
 std::vector<float> llama3_rope_factors(const Preset& p) {
-  std::vector<float> out;
-  if (p.rope_llama3_factor <= 0.0f) return out;
-  const int dim = p.head_dim();
-  const double factor = p.rope_llama3_factor;
-  const double low = p.rope_low_freq_factor, high = p.rope_high_freq_factor;
-  const double old_ctx = p.rope_original_ctx;
-  const double low_freq_wavelen = old_ctx / low;
-  const double high_freq_wavelen = old_ctx / high;
-  out.reserve(dim / 2);
-  for (int i = 0; i < dim; i += 2) {
-    // The converter computes the frequencies in float32; do the same so the factors match bit for bit.
-    const float freq = 1.0f / std::pow(p.rope_theta, static_cast<float>(i) / static_cast<float>(dim));
-    const double wavelen = 2.0 * M_PI / freq;
-    if (wavelen < high_freq_wavelen) {
-      out.push_back(1.0f);
-    } else if (wavelen > low_freq_wavelen) {
-      out.push_back(static_cast<float>(factor));
-    } else {
-      const double smooth = (old_ctx / wavelen - low) / (high - low);
-      out.push_back(static_cast<float>(1.0 / ((1.0 - smooth) / factor + smooth)));
-    }
-  }
-  return out;
+  if (p.rope_llama3_factor <= 0.0f) return {};
+  return llama3_rope_factors(p.head_dim(), p.rope_theta, p.rope_llama3_factor, p.rope_low_freq_factor,
+                             p.rope_high_freq_factor, p.rope_original_ctx);
 }
 
 }  // namespace edgellm
