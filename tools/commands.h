@@ -16,5 +16,6 @@ void add_inspect_command(CLI::App& app, Action& action);
 void add_synth_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
+void add_tokenize_command(CLI::App& app, Action& action);  // tokenize and detokenize
 
 }  // namespace edgellm::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_synth_command(app, action);
   add_convert_command(app, action);
   add_bench_command(app, action);
+  add_tokenize_command(app, action);
 
   try {
     app.parse(argc, argv);
