@@ -19,7 +19,7 @@ namespace edgellm {
 // One sensor found under the root.
 struct EnergySensor {
   enum class Kind {
-    kCounter,      // cumulative energy in µJ (RAPL energy_uj), wraps at max_uj
+    kCounter,      // cumulative energy in µJ (RAPL energy_uj, hwmon energy*_input), wraps at max_uj
     kPower,        // instantaneous power in µW (hwmon power*_input, power_supply power_now)
     kVoltCurrent,  // instantaneous voltage x current (hwmon in*_input mV x curr*_input mA,
                    // power_supply voltage_now µV x current_now µA)

@@ -78,15 +78,21 @@ void detect_hwmon(const std::string& root, const ReadFileFn& read, std::vector<E
         return chip + " " + (label ? trimmed(*label) : prefix + idx);
       };
       for (const std::string& f : list_dir(base)) {
-        const bool power = f.rfind("power", 0) == 0 && f.size() > 11 && f.ends_with("_input");
-        const bool volt = f.rfind("in", 0) == 0 && f.ends_with("_input");
-        if (!power && !volt) continue;
-        const std::string idx = f.substr(power ? 5 : 2, f.size() - (power ? 5 : 2) - 6);
+        if (!f.ends_with("_input")) continue;
+        const bool power = f.rfind("power", 0) == 0;
+        const bool energy = f.rfind("energy", 0) == 0;
+        const bool volt = f.rfind("in", 0) == 0;
+        if (!power && !energy && !volt) continue;
+        const size_t prefix_len = power ? 5 : energy ? 6 : 2;
+        const std::string idx = f.substr(prefix_len, f.size() - prefix_len - 6);
         if (idx.empty() || !parse_sysfs_int(idx)) continue;
         EnergySensor s;
         s.source = "hwmon";
         s.path = base + f;
-        if (power) {
+        if (energy) {
+          s.kind = EnergySensor::Kind::kCounter;  // µJ, accumulated in 64 bits by the driver (amd_energy)
+          s.name = label_of("energy", idx);
+        } else if (power) {
           s.kind = EnergySensor::Kind::kPower;  // µW
           s.name = label_of("power", idx);
         } else {
@@ -140,7 +146,8 @@ void detect_power_supply(const std::string& root, const ReadFileFn& read, std::v
 
 // Marks the sensors whose sum is the total without double counting: one source family (RAPL, else
 // hwmon, else battery); within RAPL psys alone if present, else packages plus dram (core and uncore
-// are inside the package); within hwmon a board-input channel (Jetson VDD_IN) alone if present.
+// are inside the package); within hwmon a board-input channel (Jetson VDD_IN) alone if present, else
+// socket counters (amd_energy Esocket*, which contain the Ecore* ones) alone if present.
 void mark_total(std::vector<EnergySensor>* sensors) {
   auto has = [&](std::string_view source) {
     for (const auto& s : *sensors)
@@ -148,10 +155,11 @@ void mark_total(std::vector<EnergySensor>* sensors) {
     return false;
   };
   const std::string family = has("rapl") ? "rapl" : has("hwmon") ? "hwmon" : "power_supply";
-  bool psys = false, vdd_in = false;
+  bool psys = false, vdd_in = false, socket = false;
   for (const auto& s : *sensors) {
     if (s.source == "rapl" && s.name == "psys") psys = true;
     if (s.source == "hwmon" && s.name.ends_with(" VDD_IN")) vdd_in = true;
+    if (s.source == "hwmon" && s.name.find(" Esocket") != std::string::npos) socket = true;
   }
   for (auto& s : *sensors) {
     if (s.source != family) continue;
@@ -160,7 +168,7 @@ void mark_total(std::vector<EnergySensor>* sensors) {
       const bool dram = s.name == "dram" || s.name.ends_with("/dram");
       s.in_total = psys ? s.name == "psys" : (package || dram);
     } else if (family == "hwmon") {
-      s.in_total = vdd_in ? s.name.ends_with(" VDD_IN") : true;
+      s.in_total = vdd_in ? s.name.ends_with(" VDD_IN") : socket ? s.name.find(" Esocket") != std::string::npos : true;
     } else {
       s.in_total = true;
     }

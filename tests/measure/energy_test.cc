@@ -215,6 +215,20 @@ TEST(EnergyHwmon, TrapezoidFollowsAChangingPower) {
   EXPECT_GE(w, 9.0 - 1e-9);  // 9 W if no sample fell between start and stop
 }
 
+TEST(EnergyHwmon, AmdEnergyCountersTotalIsTheSocket) {
+  ScriptedFs fs(kFixtures + "/amd_energy");
+  EnergyMeter meter(options_for(fs));
+  ASSERT_EQ(meter.sensors().size(), 3u);
+  ASSERT_TRUE(meter.start().is_ok());
+  fs.set("/sys/class/hwmon/hwmon3/energy1_input", "4000000");    // core 0: +3 J
+  fs.set("/sys/class/hwmon/hwmon3/energy17_input", "60000000");  // socket: +10 J
+  auto r = meter.stop();
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_DOUBLE_EQ(zone(*r, "amd_energy Ecore000")->joules, 3.0);
+  EXPECT_DOUBLE_EQ(zone(*r, "amd_energy Ecore001")->joules, 0.0);
+  EXPECT_DOUBLE_EQ(r->total_joules, 10.0);  // the cores are inside the socket
+}
+
 TEST(EnergyBattery, PowerNowWhileDischarging) {
   EnergyMeter meter(EnergyMeterOptions{.root = kFixtures + "/laptop"});
   ASSERT_EQ(meter.sensors().size(), 1u);  // the mains adapter is not a sensor
