@@ -29,7 +29,11 @@ uint64_t candidate_key(int32_t rank, int left) {
 Result<std::unique_ptr<BpeModel>> BpeModel::create(const Vocab& vocab) {
   std::unique_ptr<BpeModel> m(new BpeModel(vocab));
   for (int b = 0; b < 256; ++b) m->byte_ids_[static_cast<size_t>(b)] = vocab.find(byte_level_char(static_cast<uint8_t>(b)));
-  m->merges_.reserve(vocab.merges.size());
+  int bits = 4;
+  while ((size_t{1} << bits) < 2 * vocab.merges.size() + 2) ++bits;
+  m->slots_.assign(size_t{1} << bits, Slot{});
+  m->mask_ = (size_t{1} << bits) - 1;
+  m->shift_ = 64 - bits;
   std::string joined;
   for (size_t i = 0; i < vocab.merges.size(); ++i) {
     const std::string& entry = vocab.merges[i];
@@ -43,7 +47,15 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(const Vocab& vocab) {
     joined.assign(left).append(right);
     const int32_t l = vocab.find(left), r = vocab.find(right), id = vocab.find(joined);
     if (l == Vocab::kNoToken || r == Vocab::kNoToken || id == Vocab::kNoToken) continue;
-    m->merges_.emplace(key(l, r), Merge{static_cast<int32_t>(i), id});  // first (best) rank wins
+    const uint64_t k = key(l, r);
+    for (size_t j = (k * 0x9E3779B97F4A7C15ull) >> m->shift_;; j = (j + 1) & m->mask_) {
+      Slot& slot = m->slots_[j];
+      if (slot.key == k) break;  // a duplicate pair: the first (best) rank wins
+      if (slot.key == kEmpty) {
+        slot = {k, Merge{static_cast<int32_t>(i), id}};
+        break;
+      }
+    }
   }
   return m;
 }
@@ -76,21 +88,20 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) con
     symbols.push_back({byte_ids_[static_cast<unsigned char>(word[static_cast<size_t>(i)])], i - 1, i + 1 < n ? i + 1 : -1});
   }
   // The merge of the pair starting at `left`, or nullptr.
-  auto find_merge = [&](int left) -> const Merge* {
+  auto pair_at = [&](int left) -> const Merge* {
     if (left < 0) return nullptr;
     const Symbol& l = symbols[static_cast<size_t>(left)];
     if (l.id == Vocab::kNoToken || l.next < 0) return nullptr;
     const int32_t r = symbols[static_cast<size_t>(l.next)].id;
     if (r == Vocab::kNoToken) return nullptr;
-    auto it = merges_.find(key(l.id, r));
-    return it == merges_.end() ? nullptr : &it->second;
+    return this->find_merge(l.id, r);
   };
   for (int i = 0; i + 1 < n; ++i) {
-    if (const Merge* m = find_merge(i)) heap.push_back(candidate_key(m->rank, i));
+    if (const Merge* m = pair_at(i)) heap.push_back(candidate_key(m->rank, i));
   }
   std::make_heap(heap.begin(), heap.end(), order);  // O(n), where n pushes would be O(n log n)
   auto push = [&](int left) {
-    if (const Merge* m = find_merge(left)) {
+    if (const Merge* m = pair_at(left)) {
       heap.push_back(candidate_key(m->rank, left));
       std::push_heap(heap.begin(), heap.end(), order);
     }
@@ -101,7 +112,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) con
     const uint64_t top = heap.back();
     heap.pop_back();
     const int li = static_cast<int>(static_cast<uint32_t>(top));
-    const Merge* m = find_merge(li);
+    const Merge* m = pair_at(li);
     if (m == nullptr || static_cast<uint64_t>(static_cast<uint32_t>(m->rank)) != top >> 32) continue;  // stale
     Symbol& left = symbols[static_cast<size_t>(li)];
     Symbol& right = symbols[static_cast<size_t>(left.next)];
