@@ -13,6 +13,7 @@ PACKAGES=(
   libutf8proc-dev        # Unicode categories and normalisation
   libcurl4-openssl-dev   # model downloads
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and micro-benchmarks
+  libexpat1-dev          # XML parser: a test reads bench's HTML report as XML
   clang libclang-rt-14-dev                     # libFuzzer targets
   nodejs npm                                   # llama.cpp peer (node-llama-cpp) for cross-checks
 )

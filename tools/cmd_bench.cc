@@ -1,17 +1,22 @@
-// edgellm bench: prompt-processing and decode speed, mean ± sd over repetitions after a warm-up.
-// The prompt is the same seeded token ids llama.cpp's peer script (bench.mjs) feeds, so the two
-// engines can be compared on identical work.
-#include <cmath>
-#include <cstdio>
+// edgellm bench: prompt and decode speed, latency percentiles, memory and energy over a grid of
+// thread counts, prompt/decode lengths and weight types, with markdown/JSON/CSV/HTML reports, an
+// optional side-by-side llama.cpp run, sustained mode and predictions (bench_*.h do the parts).
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "bench_options.h"
+#include "bench_peer.h"
+#include "bench_predict.h"
+#include "bench_report.h"
+#include "bench_runner.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "core/memory_stats.h"
 #include "core/timer.h"
 #include "edgellm/edgellm.h"
 #include "model/synth.h"
@@ -20,217 +25,280 @@ namespace edgellm::cli {
 
 namespace {
 
-constexpr const char* kBenchTypes = "f32,f16,bf16,q4_0,q4_1,q5_0,q5_1,q8_0,q2_K,q3_K,q4_K,q5_K,q6_K";
+// Fraction of the machine other processes may use during a compared run before we refuse to report.
+constexpr double kDefaultBusyLimit = 0.10;
 
-struct BenchArgs {
-  std::string model;
-  std::string preset;
-  std::string type;
-  int64_t n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
-  uint32_t seed = 1234;
-  std::string json;
-  bool threads_set = false;
-};
-
-// bench.mjs's syntheticPrompt: BOS (when the model has one), then xorshift32 ids modulo n_vocab.
-std::vector<int32_t> synthetic_prompt(int64_t length, uint32_t seed, int32_t bos, int n_vocab) {
-  uint32_t s = seed != 0 ? seed : 0x9e3779b9u;
-  std::vector<int32_t> out;
-  if (bos >= 0) out.push_back(bos);
-  while (static_cast<int64_t>(out.size()) < length) {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    out.push_back(static_cast<int32_t>(s % static_cast<uint32_t>(n_vocab)));
-  }
-  return out;
-}
-
-int32_t argmax(std::span<const float> logits) {
-  int32_t best = 0;
-  for (size_t i = 1; i < logits.size(); ++i) {
-    if (logits[i] > logits[best]) best = static_cast<int32_t>(i);
-  }
-  return best;
-}
-
-struct Stat {
-  double mean = 0, sd = 0;
-};
-Stat stats(const std::vector<double>& xs) {
-  Stat s;
-  for (double x : xs) s.mean += x;
-  s.mean /= static_cast<double>(xs.size());
-  if (xs.size() > 1) {
-    double v = 0;
-    for (double x : xs) v += (x - s.mean) * (x - s.mean);
-    s.sd = std::sqrt(v / static_cast<double>(xs.size() - 1));
-  }
-  return s;
-}
-
-struct RunTimes {
-  double prompt_s = 0, decode_s = 0;
-  std::vector<int32_t> generated;
-};
-
-Result<RunTimes> run_once(Session& session, const std::vector<int32_t>& prompt, int64_t n_gen) {
-  RunTimes r;
-  session.reset();
-  Stopwatch t0;
-  EL_RETURN_IF_ERROR(session.prefill(prompt));
-  int32_t tok = argmax(session.logits());
-  r.prompt_s = t0.seconds();
-  r.generated.push_back(tok);
-  Stopwatch t1;
-  for (int64_t i = 0; i < n_gen; ++i) {
-    EL_RETURN_IF_ERROR(session.decode(tok));
-    tok = argmax(session.logits());
-    r.generated.push_back(tok);
-  }
-  r.decode_s = t1.seconds();
-  return r;
-}
-
-int bench(BenchArgs a) {
-  if (!a.model.empty() && !a.preset.empty()) return fail(kExitUsage, "-m and --preset exclude each other");
-  if (!a.model.empty() && !a.type.empty()) return fail(kExitUsage, "--type applies to --preset, not to -m");
-  if (auto e = check_int("-p", a.n_prompt, 1, kMaxTokens, "the prompt length")) return fail(kExitUsage, e->message);
-  if (auto e = check_int("-n", a.n_gen, 0, kMaxTokens, "the number of decode steps")) return fail(kExitUsage, e->message);
-  if (auto e = check_int("--reps", a.reps, 1, 1000, "repetitions")) return fail(kExitUsage, e->message);
-  if (a.threads_set) {
-    if (auto e = check_int("-t", a.threads, 1, kMaxThreads, "threads")) return fail(kExitUsage, e->message);
-  }
-  if (a.n_prompt + a.n_gen + 1 > kMaxContext) return fail(kExitUsage, "-p plus -n exceed the largest context");
-
+struct LoadedModel {
   std::shared_ptr<Model> model;
-  double synth_s = 0, load_s = 0;
-  std::string label;
-  if (!a.model.empty()) {
-    if (auto e = check_input_file("-m", a.model)) return fail(kExitUsage, e->message);
+  std::string label, path;  // path: a file on disk (for the peer), "" for in-memory models
+  double load_s = 0;
+};
+
+// Synthesizes preset+type (in memory, or into `file` when the peer needs one) and loads it.
+Result<LoadedModel> load_model(const BenchOptions& o, const std::string& type, const std::string& file) {
+  LoadedModel lm;
+  if (!o.model.empty()) {
     Stopwatch t;
-    auto m = Model::load(a.model);
-    if (!m.is_ok()) return fail(kExitRuntime, m.status().message());
-    load_s = t.seconds();
-    model = *m;
-    label = a.model;
-  } else {
-    if (a.preset.empty()) a.preset = "llama3.2-1b";
-    if (a.type.empty()) a.type = "q4_0";
-    const Preset* preset = find_preset(a.preset);
-    if (preset == nullptr) {
-      return fail(kExitUsage, "unknown preset '" + a.preset + "' (choose from: " + preset_names() + ")");
+    auto m = Model::load(o.model);
+    if (!m.is_ok()) return m.status();
+    lm.load_s = t.seconds();
+    lm.model = *m;
+    lm.label = lm.path = o.model;
+    return lm;
+  }
+  std::fprintf(stderr, "bench: synthesizing %s at %s...\n", o.preset.c_str(), type.c_str());
+  auto writer = synthesize(*find_preset(o.preset), *ggml_type_from_name(type), {});
+  if (!writer.is_ok()) return writer.status();
+  lm.label = o.preset;
+  if (!file.empty()) {
+    if (Status s = writer->write_file(file); !s.is_ok()) return s;
+    Stopwatch t;
+    auto m = Model::load(file);
+    if (!m.is_ok()) return m.status();
+    lm.load_s = t.seconds();
+    lm.model = *m;
+    lm.path = file;
+    return lm;
+  }
+  auto bytes = writer->write_bytes();
+  if (!bytes.is_ok()) return bytes.status();
+  Stopwatch t;
+  auto m = Model::load_from_bytes(std::move(*bytes), o.preset + " " + type);
+  if (!m.is_ok()) return m.status();
+  lm.load_s = t.seconds();
+  lm.model = *m;
+  return lm;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Status write_text(const std::string& flag, const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::error(flag + " '" + path + "': cannot write the file");
+  return Status::ok();
+}
+
+std::string pct(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f %%", 100 * share);
+  return buf;
+}
+
+int bench(const BenchFlags& flags, const std::string& command, bool quick_probe, double busy_limit) {
+  BenchOptions o;
+  if (auto e = parse_bench_flags(flags, &o)) return fail(kExitUsage, e->message);
+  const std::vector<std::string> types = o.model.empty() ? o.types : std::vector<std::string>{""};
+
+  ProbeOptions po;
+  po.quick = quick_probe;
+  po.storage_path = o.model;
+  std::fprintf(stderr, "bench: probing the machine (%s)...\n", quick_probe ? "quick" : "about 5 s");
+  Result<MachineInfo> machine = probe_machine(po);
+  if (!machine.is_ok()) return fail(kExitRuntime, machine.status().message());
+
+  if (o.predict) {
+    Status s = print_predictions(o, *machine, stdout);
+    return s.is_ok() ? kExitOk : fail(kExitRuntime, s.message());
+  }
+
+  std::string peer_dir;
+  if (o.compare_llamacpp) {
+    peer_dir = default_peer_dir();
+    if (Status s = prepare_peer(peer_dir); !s.is_ok()) return fail(kExitRuntime, s.message());
+  }
+
+  EnergyMeter meter;
+  MeasureContext mc;
+  mc.machine = &*machine;
+  mc.meter = &meter;
+  mc.energy_model = default_energy_model();
+  mc.grid_intensity = o.grid_intensity;
+  BenchReport report;
+  report.machine = to_json(*machine);
+  report.created_utc = utc_now();
+  report.command = command;
+  report.duration_s = o.duration_s;
+  report.grid_intensity = o.grid_intensity;
+  if (!meter.available()) {
+    const EnergyModel& em = mc.energy_model;
+    report.energy_model = {{"name", em.name},
+                           {"static_watts", em.static_watts},
+                           {"watts_per_active_core", em.watts_per_active_core},
+                           {"pj_per_dram_byte", em.pj_per_dram_byte},
+                           {"pj_per_int8_op", em.pj_per_int8_op},
+                           {"pj_per_flop", em.pj_per_flop}};
+    std::string why;
+    for (const SkippedSensor& s : meter.skipped()) why += "; " + s.path + ": " + s.reason;
+    std::fprintf(stderr, "bench: no readable power sensor%s: energy will be estimated (%s)\n", why.c_str(),
+                 em.name.c_str());
+  }
+
+  const size_t n_configs = types.size() * o.threads.size() * o.n_prompt.size() * o.n_gen.size();
+  Progress progress(static_cast<int>(n_configs) * (o.duration_s > 0 ? 2 : 1 + o.reps));
+  mc.progress = &progress;
+  int64_t max_ctx = 0;
+  for (int64_t p : o.n_prompt) {
+    for (int64_t n : o.n_gen) max_ctx = std::max(max_ctx, p + n + 1);
+  }
+
+  for (const std::string& type : types) {
+    std::string file;
+    if (o.compare_llamacpp && o.model.empty()) {
+      file = (std::filesystem::temp_directory_path() /
+              ("edgellm-bench-" + std::to_string(getpid()) + "-" + type + ".gguf"))
+                 .string();
     }
-    const std::optional<GgmlType> type = parse_type(a.type, kBenchTypes);
-    if (!type) return fail(kExitUsage, "unknown or unsupported type '" + a.type + "' (choose from: " + kBenchTypes + ")");
-    std::fprintf(stderr, "bench: synthesizing %s at %s in memory...\n", a.preset.c_str(), a.type.c_str());
-    Stopwatch t;
-    auto writer = synthesize(*preset, *type, {});
-    if (!writer.is_ok()) return fail(kExitRuntime, writer.status().message());
-    auto bytes = writer->write_bytes();
-    if (!bytes.is_ok()) return fail(kExitRuntime, bytes.status().message());
-    synth_s = t.seconds();
-    t.reset();
-    label = a.preset + " " + a.type;
-    auto m = Model::load_from_bytes(std::move(*bytes), label);
-    if (!m.is_ok()) return fail(kExitRuntime, m.status().message());
-    load_s = t.seconds();
-    model = *m;
-    std::fprintf(stderr, "bench: synthesized in %.1f s, loaded in %.2f s\n", synth_s, load_s);
+    if (!reset_peak_rss() && &type == &types.front()) {
+      std::fprintf(stderr, "bench: note: cannot reset the peak RSS; it includes the machine probe's buffers\n");
+    }
+    Result<LoadedModel> lm = load_model(o, type, file);
+    if (!lm.is_ok()) {
+      if (!file.empty()) std::filesystem::remove(file);
+      return fail(kExitRuntime, lm.status().message());
+    }
+    const ModelInfo& info = lm->model->info();
+    for (int threads : o.threads) {
+      SessionOptions so;
+      so.n_threads = threads;
+      so.n_ctx = static_cast<int>(max_ctx);
+      auto session = Session::create(lm->model, so);
+      if (!session.is_ok()) return fail(kExitRuntime, session.status().message());
+      for (int64_t p : o.n_prompt) {
+        for (int64_t n : o.n_gen) {
+          BenchRun run;
+          run.model = lm->label;
+          run.type = info.weight_type;
+          run.architecture = info.architecture;
+          run.n_params = info.n_params;
+          run.weight_bytes = info.weight_bytes;
+          run.load_s = lm->load_s;
+          run.n_prompt = p;
+          run.n_gen = n;
+          ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type};
+          if (Status s = measure_config(**session, *lm->model, spec, mc, &run); !s.is_ok()) {
+            return fail(kExitRuntime, s.message());
+          }
+          if (o.compare_llamacpp) {
+            progress.note(spec.label + " t" + std::to_string(run.threads) + " " + run.test_name() + " llama.cpp");
+            PeerRequest req{lm->path,
+                            synthetic_prompt(p, o.seed, lm->model->bos_token(), info.n_vocab),
+                            std::max<int32_t>(0, lm->model->bos_token()),
+                            n,
+                            run.threads,
+                            run.reps};
+            Result<PeerRun> peer = run_llamacpp(peer_dir, req);
+            if (!peer.is_ok()) return fail(kExitRuntime, peer.status().message());
+            const double busy = std::max(run.other_cpu_share, peer->other_cpu_share);
+            if (busy > busy_limit) {
+              progress.finish();
+              if (!file.empty()) std::filesystem::remove(file);
+              return fail(kExitRuntime, "other processes used " + pct(busy) + " of the CPU during the " + run.type +
+                                            " " + std::to_string(run.threads) + "-thread " + run.test_name() +
+                                            " runs (limit " + pct(busy_limit) +
+                                            "): the comparison would not be fair, so it is not reported; "
+                                            "rerun on an idle machine");
+            }
+            run.peer = *peer;
+          }
+          report.runs.push_back(std::move(run));
+        }
+      }
+    }
+    if (!file.empty()) std::filesystem::remove(file);
   }
-  const ModelInfo& info = model->info();
+  progress.finish();
 
-  SessionOptions so;
-  so.n_threads = static_cast<int>(a.threads);
-  so.n_ctx = static_cast<int>(a.n_prompt + a.n_gen + 1);
-  auto session = Session::create(model, so);
-  if (!session.is_ok()) return fail(kExitRuntime, session.status().message());
-  const std::vector<int32_t> prompt = synthetic_prompt(a.n_prompt, a.seed, model->bos_token(), info.n_vocab);
-
-  std::fprintf(stderr, "bench: warm-up (pp%lld + tg%lld, %d threads)\n", static_cast<long long>(a.n_prompt),
-               static_cast<long long>(a.n_gen), (*session)->n_threads());
-  if (auto w = run_once(**session, prompt, a.n_gen); !w.is_ok()) return fail(kExitRuntime, w.status().message());
-  std::vector<RunTimes> runs;
-  for (int64_t r = 0; r < a.reps; ++r) {
-    std::fprintf(stderr, "bench: rep %lld/%lld\n", static_cast<long long>(r + 1), static_cast<long long>(a.reps));
-    auto res = run_once(**session, prompt, a.n_gen);
-    if (!res.is_ok()) return fail(kExitRuntime, res.status().message());
-    runs.push_back(std::move(*res));
+  write_markdown(report, stdout);
+  for (const BenchRun& r : report.runs) {
+    if (r.other_cpu_share > busy_limit) {
+      std::fprintf(stderr, "bench: warning: other processes used %s of the CPU during %s t%d %s\n",
+                   pct(r.other_cpu_share).c_str(), r.type.c_str(), r.threads, r.test_name().c_str());
+    }
   }
-  std::vector<double> pp, tg, ttft, prompt_secs, decode_secs;
-  for (const RunTimes& r : runs) {
-    pp.push_back(static_cast<double>(a.n_prompt) / r.prompt_s);
-    if (a.n_gen > 0) tg.push_back(static_cast<double>(a.n_gen) / r.decode_s);
-    ttft.push_back(r.prompt_s);
-    prompt_secs.push_back(r.prompt_s);
-    decode_secs.push_back(r.decode_s);
+  if (!o.json.empty()) {
+    if (Status s = write_text("--json", o.json, report_json(report).dump(2) + "\n"); !s.is_ok()) {
+      return fail(kExitRuntime, s.message());
+    }
   }
-  const Stat pp_s = stats(pp), ttft_s = stats(ttft);
-  const Stat tg_s = tg.empty() ? Stat{} : stats(tg);
-  const uint64_t rss = peak_rss_bytes();
-  const int threads = (*session)->n_threads();
-
-  std::printf("| model | type | params | size | threads | test | result |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
-  auto row = [&](const std::string& test, const std::string& result) {
-    std::printf("| %s | %s | %s | %s | %d | %s | %s |\n", label.c_str(), info.weight_type.c_str(),
-                human_count(static_cast<uint64_t>(info.n_params)).c_str(), human_bytes(info.weight_bytes).c_str(),
-                threads, test.c_str(), result.c_str());
-  };
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%.2f ± %.2f tok/s", pp_s.mean, pp_s.sd);
-  row("pp" + std::to_string(a.n_prompt), buf);
-  if (a.n_gen > 0) {
-    std::snprintf(buf, sizeof buf, "%.2f ± %.2f tok/s", tg_s.mean, tg_s.sd);
-    row("tg" + std::to_string(a.n_gen), buf);
+  if (!o.csv.empty()) {
+    if (Status s = write_text("--csv", o.csv, report_csv(report)); !s.is_ok()) return fail(kExitRuntime, s.message());
   }
-  std::snprintf(buf, sizeof buf, "%.3f ± %.3f s", ttft_s.mean, ttft_s.sd);
-  row("time to first token", buf);
-  std::snprintf(buf, sizeof buf, "%.3f s", load_s);
-  row("load", buf);
-  row("peak RSS", human_bytes(rss));
-
-  if (!a.json.empty()) {
-    nlohmann::json j = {
-        {"model", label}, {"architecture", info.architecture}, {"weight_type", info.weight_type},
-        {"n_params", info.n_params}, {"weight_bytes", info.weight_bytes}, {"n_vocab", info.n_vocab},
-        {"threads", threads}, {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"reps", a.reps},
-        {"prompt_tok_per_sec", {{"mean", pp_s.mean}, {"sd", pp_s.sd}}},
-        {"decode_tok_per_sec", {{"mean", tg_s.mean}, {"sd", tg_s.sd}}},
-        {"ttft_seconds", {{"mean", ttft_s.mean}, {"sd", ttft_s.sd}}},
-        {"prompt_seconds", prompt_secs}, {"decode_seconds", decode_secs},
-        {"load_seconds", load_s}, {"synth_seconds", synth_s}, {"peak_rss_bytes", rss},
-        {"first_generated", std::vector<int32_t>(runs[0].generated.begin(),
-                                                 runs[0].generated.begin() +
-                                                     std::min<size_t>(8, runs[0].generated.size()))},
-        {"version", kVersion}};
-    std::ofstream out(a.json);
-    out << j.dump() << "\n";
-    if (!out) return fail(kExitRuntime, "--json '" + a.json + "': cannot write the file");
+  if (!o.html.empty()) {
+    if (Status s = write_text("--html", o.html, report_html(report)); !s.is_ok()) {
+      return fail(kExitRuntime, s.message());
+    }
   }
   return kExitOk;
+}
+
+// The command as given (options that were set, in a fixed order), recorded in the reports.
+std::string command_line(const BenchFlags& f, const CLI::App* sub) {
+  std::string c = "edgellm bench";
+  auto add = [&](const char* flag, const std::string& v) {
+    if (sub->count(flag) > 0) c += std::string(" ") + flag + " " + v;
+  };
+  add("--model", f.model);
+  add("--preset", f.preset);
+  add("--type", f.types);
+  add("--n-prompt", f.n_prompt);
+  add("--n-gen", f.n_gen);
+  add("--threads", f.threads);
+  add("--reps", std::to_string(f.reps));
+  add("--seed", std::to_string(f.seed));
+  add("--compare", f.compare);
+  add("--duration", f.duration);
+  if (f.predict) c += " --predict";
+  if (f.grid_intensity_set) c += " --grid-intensity " + std::to_string(f.grid_intensity);
+  return c;
 }
 
 }  // namespace
 
 void add_bench_command(CLI::App& app, Action& action) {
-  auto a = std::make_shared<BenchArgs>();
+  auto f = std::make_shared<BenchFlags>();
+  auto quick_probe = std::make_shared<bool>(false);
+  auto busy_limit = std::make_shared<double>(100 * kDefaultBusyLimit);
   CLI::App* sub = app.add_subcommand(
       "bench",
-      "Measure prompt and decode speed. Without -m/--preset/--type it synthesizes llama3.2-1b at q4_0 in memory "
-      "(about a minute on 2 cores)");
-  sub->add_option("-m,--model", a->model, "GGUF model file");
-  sub->add_option("--preset", a->preset, "Synthesize this preset in memory: " + preset_names());
-  sub->add_option("--type", a->type, std::string("Weight type of the synthesized model: ") + kBenchTypes);
-  sub->add_option("-p,--n-prompt", a->n_prompt, "Prompt tokens (BOS + seeded random ids)");
-  sub->add_option("-n,--n-gen", a->n_gen, "Greedy decode steps");
-  sub->add_option("-t,--threads", a->threads, "Threads (default: physical cores)");
-  sub->add_option("--reps", a->reps, "Timed repetitions after one warm-up");
-  sub->add_option("--seed", a->seed, "Prompt seed (as bench.mjs --seed)")->capture_default_str();
-  sub->add_option("--json", a->json, "Also write the results as one JSON line to this file");
-  sub->callback([a, sub, &action] {
-    a->threads_set = sub->count("--threads") > 0;
-    action = [a] { return bench(*a); };
+      "Measure prompt and decode speed, latency, memory and energy. Without -m/--preset/--type it synthesizes "
+      "llama3.2-1b at q4_0 in memory (about a minute on 2 cores)");
+  sub->add_option("-m,--model", f->model, "GGUF model file");
+  sub->add_option("--preset", f->preset, "Synthesize this preset in memory: " + preset_names());
+  sub->add_option("--type", f->types, std::string("Weight types of the synthesized model, comma list: ") + kBenchTypes);
+  sub->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths, comma list (0 = decode alone from an empty context)")
+      ->capture_default_str();
+  sub->add_option("-n,--n-gen", f->n_gen, "Greedy decode steps, comma list")->capture_default_str();
+  sub->add_option("-t,--threads", f->threads, "Thread counts, comma list (default: physical cores)");
+  sub->add_option("--reps", f->reps, "Timed repetitions after one warm-up")->capture_default_str();
+  sub->add_option("--seed", f->seed, "Seed of the synthetic prompt ids")->capture_default_str();
+  sub->add_option("--json", f->json, "Write the report as JSON (schema: docs/bench-json.md)");
+  sub->add_option("--csv", f->csv, "Write one CSV row per configuration");
+  sub->add_option("--html", f->html, "Write a self-contained HTML report with plots");
+  sub->add_option("--compare", f->compare, "Also run the same work through this peer: llamacpp");
+  sub->add_option("--busy-limit", *busy_limit,
+                  "With --compare: refuse to report when other processes used more than this percent of the CPU")
+      ->capture_default_str();
+  sub->add_option("--duration", f->duration, "Sustained mode: repeat each configuration this long (90s, 10m, 1h)");
+  sub->add_flag("--predict", f->predict, "Print predicted speeds and memory from the machine probe; run nothing");
+  sub->add_option("--grid-intensity", f->grid_intensity, "Grid carbon intensity in gCO2e/kWh: adds emissions");
+  sub->add_flag("--quick-probe", *quick_probe, "Probe the machine briefly (~0.3 s) instead of ~5 s");
+  sub->callback([f, sub, quick_probe, busy_limit, &action] {
+    f->grid_intensity_set = sub->count("--grid-intensity") > 0;
+    const std::string command = command_line(*f, sub);
+    action = [f, quick_probe, busy_limit, command] {
+      if (auto e = check_float("--busy-limit", *busy_limit, 0, 100, "a percentage"))
+        return fail(kExitUsage, e->message);
+      return bench(*f, command, *quick_probe, *busy_limit / 100);
+    };
   });
 }
 

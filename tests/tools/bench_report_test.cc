@@ -1,0 +1,294 @@
+// edgellm bench reports: the JSON schema (docs/bench-json.md) on a tiny-preset run, the CSV header,
+// the HTML report parsed as XML with its SVG plots, grids, sustained mode, --predict, and bad lists.
+#include <expat.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+extern char** environ;
+
+namespace edgellm::test {
+namespace {
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CliResult run_cli(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const std::string base = temp_dir() + "/bench" + std::to_string(counter++);
+  const std::string out_path = base + ".out", err_path = base + ".err";
+  std::vector<std::string> argv_s = {cli_path()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  CliResult r;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return r;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+// The tiny-preset run the brief names, once for the JSON, CSV and HTML tests.
+struct TinyRun {
+  CliResult r;
+  nlohmann::json json;
+  std::string csv, html;
+};
+const TinyRun& tiny_run() {
+  static const TinyRun run = [] {
+    TinyRun t;
+    const std::string d = temp_dir();
+    t.r = run_cli({"bench",
+                   "--preset",
+                   "tiny",
+                   "--type",
+                   "q8_0",
+                   "-p",
+                   "16",
+                   "-n",
+                   "8",
+                   "--reps",
+                   "1",
+                   "--quick-probe",
+                   "--json",
+                   d + "/t.json",
+                   "--csv",
+                   d + "/t.csv",
+                   "--html",
+                   d + "/t.html",
+                   "--grid-intensity",
+                   "300"});
+    if (t.r.code == 0) t.json = nlohmann::json::parse(slurp(d + "/t.json"));
+    t.csv = slurp(d + "/t.csv");
+    t.html = slurp(d + "/t.html");
+    return t;
+  }();
+  return run;
+}
+
+void expect_mean_sd(const nlohmann::json& j, const std::string& what) {
+  ASSERT_TRUE(j.is_object()) << what;
+  ASSERT_TRUE(j["mean"].is_number()) << what;
+  ASSERT_TRUE(j["sd"].is_number()) << what;
+  EXPECT_GT(j["mean"].get<double>(), 0.0) << what;
+  EXPECT_GE(j["sd"].get<double>(), 0.0) << what;
+}
+
+TEST(BenchReport, JsonFollowsTheSchema) {
+  const TinyRun& t = tiny_run();
+  ASSERT_EQ(t.r.code, 0) << t.r.err;
+  const nlohmann::json& j = t.json;
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_TRUE(j["created_utc"].is_string());
+  ASSERT_TRUE(j["machine"].is_object());
+  EXPECT_TRUE(j["machine"]["cpu_model"].is_string());
+  EXPECT_GT(j["machine"]["n_threads_logical"].get<int>(), 0);
+  EXPECT_GT(j["machine"]["mem_read_gbs_1t"].get<double>(), 0.0);
+  EXPECT_EQ(j["grid_intensity_g_per_kwh"], 300.0);
+  ASSERT_TRUE(j["runs"].is_array());
+  ASSERT_EQ(j["runs"].size(), 1u);
+  const nlohmann::json& r = j["runs"][0];
+  EXPECT_EQ(r["model"], "tiny");
+  EXPECT_EQ(r["type"], "q8_0");
+  EXPECT_TRUE(r["threads"].is_number_integer());
+  EXPECT_GT(r["threads"].get<int>(), 0);
+  EXPECT_EQ(r["n_prompt"], 16);
+  EXPECT_EQ(r["n_gen"], 8);
+  EXPECT_EQ(r["reps"], 1);
+  expect_mean_sd(r["prompt_tokens_per_s"], "prompt_tokens_per_s");
+  expect_mean_sd(r["decode_tokens_per_s"], "decode_tokens_per_s");
+  expect_mean_sd(r["ttft_ms"], "ttft_ms");
+  const nlohmann::json& lat = r["token_latency_ms"];
+  ASSERT_TRUE(lat.is_object());
+  EXPECT_GT(lat["p50"].get<double>(), 0.0);
+  EXPECT_LE(lat["p50"].get<double>(), lat["p90"].get<double>());
+  EXPECT_LE(lat["p90"].get<double>(), lat["p99"].get<double>());
+  EXPECT_LE(lat["p99"].get<double>(), lat["max"].get<double>());
+  EXPECT_EQ(r["latency_trace_ms"].size(), 8u);
+  EXPECT_TRUE(r["peak_rss_bytes"].is_number_unsigned());
+  EXPECT_GT(r["peak_rss_bytes"].get<uint64_t>(), 0u);
+  EXPECT_GT(r["bytes_per_token"].get<double>(), 1e6);  // the tiny q8_0 model's weights are ~4.5 MB
+  EXPECT_TRUE(r["roofline_fraction"].is_number());
+  EXPECT_GE(r["roofline_fraction"].get<double>(), 0.0);
+  EXPECT_GT(r["energy_j"].get<double>(), 0.0);
+  ASSERT_TRUE(r["energy_estimated"].is_boolean());
+  EXPECT_EQ(r["energy"]["decode"]["estimated"], r["energy_estimated"]);
+  EXPECT_GT(r["co2e_g"].get<double>(), 0.0);
+  // 300 g/kWh: grams = joules / 3.6e6 * 300.
+  EXPECT_NEAR(r["co2e_g"].get<double>(), r["energy_j"].get<double>() / 3.6e6 * 300, 1e-12);
+  ASSERT_TRUE(r["prediction"].is_object());
+  EXPECT_GT(r["prediction"]["decode_tokens_per_s"].get<double>(), 0.0);
+  const double measured = r["decode_tokens_per_s"]["mean"].get<double>();
+  const double predicted = r["prediction"]["decode_tokens_per_s"].get<double>();
+  EXPECT_NEAR(r["prediction_error_pct"]["decode"].get<double>(), 100 * (predicted - measured) / measured, 1e-6);
+  // stdout: the markdown table with one row for the run.
+  EXPECT_NE(t.r.out.find("| tiny | q8_0 |"), std::string::npos) << t.r.out;
+  EXPECT_NE(t.r.out.find("pp16 tg8"), std::string::npos) << t.r.out;
+}
+
+TEST(BenchReport, CsvHasTheHeaderAndOneRowPerRun) {
+  const TinyRun& t = tiny_run();
+  ASSERT_EQ(t.r.code, 0) << t.r.err;
+  std::istringstream in(t.csv);
+  std::string header, row, extra;
+  std::getline(in, header);
+  std::getline(in, row);
+  EXPECT_FALSE(std::getline(in, extra));
+  EXPECT_EQ(header,
+            "model,type,threads,n_prompt,n_gen,reps,prompt_tps_mean,prompt_tps_sd,decode_tps_mean,decode_tps_sd,"
+            "ttft_ms_mean,ttft_ms_sd,latency_ms_p50,latency_ms_p90,latency_ms_p99,latency_ms_max,load_s,"
+            "peak_rss_bytes,bytes_per_token,roofline_fraction,energy_j,energy_estimated,co2e_g,predicted_prompt_tps,"
+            "predicted_decode_tps,peer_prompt_tps,peer_decode_tps");
+  EXPECT_EQ(std::count(row.begin(), row.end(), ','), std::count(header.begin(), header.end(), ','));
+  EXPECT_EQ(row.rfind("tiny,q8_0,", 0), 0u) << row;
+}
+
+// Expat callbacks: count elements by name and collect character data.
+struct XmlStats {
+  std::map<std::string, int> elements;
+  std::string text;
+};
+
+TEST(BenchReport, HtmlIsWellFormedXmlWithSvgPlots) {
+  const TinyRun& t = tiny_run();
+  ASSERT_EQ(t.r.code, 0) << t.r.err;
+  XmlStats stats;
+  XML_Parser p = XML_ParserCreateNS(nullptr, ' ');
+  XML_SetUserData(p, &stats);
+  XML_SetElementHandler(
+      p,
+      [](void* ud, const XML_Char* name, const XML_Char**) {
+        // Namespaced names arrive as "URI local"; keep the local part.
+        std::string n = name;
+        static_cast<XmlStats*>(ud)->elements[n.substr(n.rfind(' ') + 1)]++;
+      },
+      [](void*, const XML_Char*) {});
+  XML_SetCharacterDataHandler(p, [](void* ud, const XML_Char* s, int len) {
+    static_cast<XmlStats*>(ud)->text.append(s, static_cast<size_t>(len));
+  });
+  const XML_Status st = XML_Parse(p, t.html.data(), static_cast<int>(t.html.size()), XML_TRUE);
+  EXPECT_EQ(st, XML_STATUS_OK) << "line " << XML_GetCurrentLineNumber(p) << ": "
+                               << XML_ErrorString(XML_GetErrorCode(p));
+  XML_ParserFree(p);
+  EXPECT_GE(stats.elements["svg"], 3);  // prompt bars, decode bars, latency lines
+  EXPECT_GE(stats.elements["rect"], 2);
+  EXPECT_GE(stats.elements["polyline"], 1);
+  EXPECT_EQ(stats.elements["script"], 0);
+  EXPECT_NE(stats.text.find("estimated"), std::string::npos);  // energy is estimated on this kind of VM
+  EXPECT_NE(stats.text.find("cpu_model"), std::string::npos);  // the machine table
+  // Nothing is fetched: no external sources or links (the xmlns URIs are names, not fetches).
+  EXPECT_EQ(t.html.find("src="), std::string::npos);
+  EXPECT_EQ(t.html.find("href="), std::string::npos);
+}
+
+TEST(BenchReport, GridProducesOneRunPerCombination) {
+  const std::string json = temp_dir() + "/grid.json";
+  CliResult r = run_cli({"bench", "--preset", "tiny", "--type", "q8_0,q4_0", "-t", "1,2", "-p", "8,0", "-n", "4",
+                         "--reps", "1", "--quick-probe", "--json", json});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  ASSERT_EQ(j["runs"].size(), 8u);
+  std::set<std::string> combos;
+  for (const auto& run : j["runs"]) {
+    combos.insert(run["type"].get<std::string>() + "/" + std::to_string(run["threads"].get<int>()) + "/" +
+                  std::to_string(run["n_prompt"].get<int>()));
+    if (run["n_prompt"] == 0) {
+      EXPECT_TRUE(run["prompt_tokens_per_s"].is_null());  // -p 0: decode alone
+      expect_mean_sd(run["decode_tokens_per_s"], "tg-only decode");
+    }
+  }
+  EXPECT_EQ(combos.size(), 8u);
+  // No TTY in tests: progress is plain lines, no carriage returns.
+  EXPECT_EQ(r.err.find('\r'), std::string::npos);
+  EXPECT_NE(r.err.find("bench: [8/16]"), std::string::npos) << r.err;
+}
+
+TEST(BenchReport, SustainedModeRecordsTokensPerSecondOverTime) {
+  const std::string json = temp_dir() + "/sustained.json", html = temp_dir() + "/sustained.html";
+  CliResult r = run_cli({"bench", "--preset", "tiny", "--type", "q8_0", "-t", "1", "-p", "8", "-n", "8", "--duration",
+                         "1s", "--quick-probe", "--json", json, "--html", html});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  EXPECT_EQ(j["duration_s"], 1.0);
+  const nlohmann::json& tl = j["runs"][0]["timeline"];
+  ASSERT_GE(tl.size(), 2u);
+  EXPECT_EQ(j["runs"][0]["reps"].get<size_t>(), tl.size());
+  for (size_t i = 1; i < tl.size(); ++i) EXPECT_GT(tl[i]["t_s"].get<double>(), tl[i - 1]["t_s"].get<double>());
+  EXPECT_GE(tl.back()["t_s"].get<double>(), 1.0);
+  EXPECT_GT(tl[0]["decode_tokens_per_s"].get<double>(), 0.0);
+  EXPECT_NE(slurp(html).find("Sustained run"), std::string::npos);
+}
+
+TEST(BenchReport, PredictRunsNothingAndPrintsPredictions) {
+  CliResult r = run_cli({"bench", "--predict", "--preset", "tiny", "--type", "q8_0,q4_0", "-p", "16", "-n", "8", "-t",
+                         "1", "--quick-probe"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("predicted decode tok/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| tiny | q8_0 | 1 | pp16 tg8 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| tiny | q4_0 | 1 | pp16 tg8 |"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("synthesizing"), std::string::npos) << r.err;  // shapes only: nothing built or run
+}
+
+struct BadList {
+  std::vector<std::string> args;
+  std::string message;
+};
+
+TEST(BenchReport, BadListsAreRejectedWithOneClearLine) {
+  const std::vector<BadList> cases = {
+      {{"-t", "0,2"}, "-t 0 is out of range: threads must be between 1 and 512"},
+      {{"-p", "x"}, "-p 'x' is not a whole number"},
+      {{"-p", "16,abc"}, "-p 'abc' is not a whole number"},
+      {{"-n", "8,-1"}, "-n -1 is out of range"},
+      {{"-t", "1,,2"}, "empty item"},
+      {{"--type", "q4_0,q9_9"}, "unknown or unsupported type 'q9_9'"},
+      {{"-p", "0", "-n", "0"}, "measures nothing"},
+      {{"--duration", "10x"}, "--duration '10x' is not a duration"},
+      {{"--compare", "vllm"}, "the only peer is 'llamacpp'"},
+      {{"--grid-intensity", "-5"}, "--grid-intensity -5 is out of range"},
+      {{"--busy-limit", "150"}, "--busy-limit 150 is out of range"},
+  };
+  for (const BadList& c : cases) {
+    std::vector<std::string> args = {"bench", "--preset", "tiny", "--quick-probe"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    CliResult r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << c.message << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace edgellm::test

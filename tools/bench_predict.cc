@@ -1,0 +1,77 @@
+#include "bench_predict.h"
+
+#include <string>
+
+#include "bench_runner.h"
+#include "cli_common.h"
+#include "edgellm/edgellm.h"
+#include "kernels/type_traits.h"
+#include "model/synth.h"
+
+namespace edgellm::cli {
+
+ModelShape preset_shape(const Preset& p, GgmlType type) {
+  ModelShape s;
+  s.n_layer = p.n_layer;
+  s.n_embd = p.n_embd;
+  s.n_head = p.n_head;
+  s.n_head_kv = p.n_head_kv;
+  s.head_dim = p.head_dim();
+  s.n_vocab = p.n_vocab;
+  s.n_ff = p.n_ff;
+  // Bytes of a matrix with `rows` rows of `cols` elements, in the type synth() would store it in.
+  auto matrix = [&](double rows, int64_t cols) {
+    const TypeTraits* t = type_traits(synth_weight_type(type, cols));
+    return t == nullptr ? rows * static_cast<double>(cols) * 4 : rows * static_cast<double>(row_bytes(*t, cols));
+  };
+  const double kv_dim = static_cast<double>(p.n_head_kv) * p.head_dim();
+  const double e = p.n_embd, ff = p.n_ff, v = p.n_vocab;
+  const double layer_bytes = matrix(2 * e + 2 * kv_dim + 2 * ff, p.n_embd) + matrix(e, p.n_ff);
+  const double table = matrix(v, p.n_embd);
+  s.embedding_bytes = p.tied_output ? 0 : table;
+  s.weight_bytes = p.n_layer * layer_bytes + table * (p.tied_output ? 1 : 2) + (2.0 * p.n_layer + 1) * e * 4;
+  s.n_params = p.n_layer * (e * (2 * e + 2 * kv_dim) + 3 * e * ff) + v * e;
+  return s;
+}
+
+Status print_predictions(const BenchOptions& o, const MachineInfo& m, std::FILE* out) {
+  std::fprintf(out,
+               "| model | type | threads | test | predicted prompt tok/s | predicted decode tok/s | memory | "
+               "bound (prompt/decode) |\n|---|---|---|---|---|---|---|---|\n");
+  const std::vector<std::string> types = o.model.empty() ? o.types : std::vector<std::string>{""};
+  for (const std::string& type : types) {
+    ModelShape shape;
+    std::string label = o.preset, type_name = type;
+    if (!o.model.empty()) {
+      auto model = Model::load(o.model);
+      if (!model.is_ok()) return model.status();
+      shape = shape_of((*model)->info());
+      label = o.model;
+      type_name = (*model)->info().weight_type;
+    } else {
+      shape = preset_shape(*find_preset(o.preset), *ggml_type_from_name(type));
+    }
+    for (int t : o.threads) {
+      const int threads = t > 0 ? t : std::max(1, m.n_cores_physical);
+      for (int64_t p : o.n_prompt) {
+        for (int64_t n : o.n_gen) {
+          const Prediction pr = predict(shape, m, static_cast<int>(p), static_cast<int>(n), threads);
+          std::string test = p > 0 ? "pp" + std::to_string(p) : "";
+          if (n > 0) test += (test.empty() ? "tg" : " tg") + std::to_string(n);
+          char pp[32] = "-", tg[32] = "-";
+          if (p > 0) std::snprintf(pp, sizeof pp, "%.1f", pr.prompt_tokens_per_s);
+          if (n > 0) std::snprintf(tg, sizeof tg, "%.1f", pr.decode_tokens_per_s);
+          std::fprintf(out, "| %s | %s | %d | %s | %s | %s | %s | %s/%s |\n", label.c_str(), type_name.c_str(), threads,
+                       test.c_str(), pp, tg, human_bytes(static_cast<uint64_t>(pr.memory_bytes)).c_str(),
+                       pr.prompt_bound.c_str(), pr.decode_bound.c_str());
+        }
+      }
+    }
+  }
+  std::fprintf(out,
+               "\n(Predicted from the machine probe and the model's shapes; nothing was run. "
+               "A full bench reports the prediction error.)\n");
+  return Status::ok();
+}
+
+}  // namespace edgellm::cli
