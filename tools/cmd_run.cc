@@ -27,10 +27,13 @@ struct RunArgs {
   int64_t top_k = 40, repeat_last_n = 64;
   uint64_t seed = 0xC0FFEE;
   bool ignore_eos = false;
+  bool chat = false;    // --chat: the prompt is a user message rendered with the model's chat template
+  std::string system;   // --system: a system message before it
 };
 
 std::optional<UsageError> validate(const RunArgs& a) {
   if (auto e = check_input_file("-m", a.model)) return e;
+  if (!a.chat && !a.system.empty()) return UsageError{"--system needs --chat"};
   if (auto e = check_int("-n", a.n_predict, 0, kMaxTokens, "the number of tokens to generate")) return e;
   if (a.threads_set) {
     if (auto e = check_int("-t", a.threads, 1, kMaxThreads, "threads")) return e;
@@ -100,20 +103,33 @@ int run(RunArgs a) {
   auto sampler = Sampler::create(sp, info.n_vocab);
   if (!sampler.is_ok()) return fail(kExitUsage, sampler.status().message());
 
-  const std::vector<int32_t> prompt = (*model)->tokenize(a.prompt, true);
-  if (prompt.empty()) return fail(kExitUsage, "-p: the prompt gives no tokens");
-  const int64_t needed = static_cast<int64_t>(prompt.size()) + a.n_predict;
-  if (needed > (*session)->n_ctx()) {
-    return fail(kExitUsage, "prompt (" + std::to_string(prompt.size()) + " tokens) plus -n " +
-                                std::to_string(a.n_predict) + " exceed the context of " +
-                                std::to_string((*session)->n_ctx()) + " tokens; raise -c");
+  std::vector<int32_t> prompt;
+  std::unique_ptr<Chat> chat;
+  if (a.chat) {
+    auto c = Chat::create(*model, session->get());
+    if (!c.is_ok()) return fail(kExitRuntime, c.status().message());
+    chat = std::move(c).value();
+    if (!a.system.empty()) chat->add_message("system", a.system);
+    chat->add_message("user", a.prompt);
+  } else {
+    prompt = (*model)->tokenize(a.prompt, true);
+    if (prompt.empty()) return fail(kExitUsage, "-p: the prompt gives no tokens");
+    const int64_t needed = static_cast<int64_t>(prompt.size()) + a.n_predict;
+    if (needed > (*session)->n_ctx()) {
+      return fail(kExitUsage, "prompt (" + std::to_string(prompt.size()) + " tokens) plus -n " +
+                                  std::to_string(a.n_predict) + " exceed the context of " +
+                                  std::to_string((*session)->n_ctx()) + " tokens; raise -c");
+    }
+    for (int32_t t : prompt) (*sampler)->accept(t);
   }
-  for (int32_t t : prompt) (*sampler)->accept(t);
 
   Utf8Printer out;
-  out.add(a.prompt);
+  if (!a.chat) out.add(a.prompt);  // a chat reply is printed without the rendered prompt
   Stopwatch prompt_timer;
-  if (Status s = (*session)->prefill(prompt); !s.is_ok()) return fail(kExitRuntime, s.message());
+  if (Status s = chat ? chat->prepare_reply() : (*session)->prefill(prompt); !s.is_ok()) {
+    return fail(kExitRuntime, s.message());
+  }
+  if (chat) prompt.resize(static_cast<size_t>(chat->last_prefill_tokens()));  // counted in the timings below
   const double prompt_s = prompt_timer.seconds();
   double ttft_s = 0.0;
 
@@ -130,6 +146,7 @@ int run(RunArgs a) {
     out.add((*model)->token_to_piece(tok));
     ++generated;
     if (i + 1 == a.n_predict) break;  // the last token needs no logits
+    if ((*session)->n_past() >= (*session)->n_ctx()) break;  // a chat prompt leaves no fixed room: stop when full
     if (Status s = (*session)->decode(tok); !s.is_ok()) return fail(kExitRuntime, s.message());
   }
   const double decode_s = decode_timer.seconds();
@@ -157,6 +174,8 @@ void add_run_command(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("run", "Generate text from a prompt (streams to stdout, timings to stderr)");
   sub->add_option("-m,--model", a->model, "GGUF model file")->required();
   sub->add_option("-p,--prompt", a->prompt, "Prompt text")->required();
+  sub->add_flag("--chat", a->chat, "Render the prompt as a user message with the model's chat template");
+  sub->add_option("--system", a->system, "With --chat: a system message before the prompt");
   sub->add_option("-n,--n-predict", a->n_predict, "Tokens to generate")->capture_default_str();
   sub->add_option("-t,--threads", a->threads, "Threads (default: physical cores)");
   sub->add_option("-c,--ctx-size", a->ctx, "Context size in tokens (0: the model's, at most 4096)")

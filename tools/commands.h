@@ -12,6 +12,8 @@ namespace edgellm::cli {
 using Action = std::function<int()>;
 
 void add_run_command(CLI::App& app, Action& action);
+void add_template_command(CLI::App& app, Action& action);
+void add_chat_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_synth_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);

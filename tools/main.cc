@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
 
   Action action;
   add_run_command(app, action);
+  add_chat_command(app, action);
+  add_template_command(app, action);
   add_inspect_command(app, action);
   add_synth_command(app, action);
   add_convert_command(app, action);

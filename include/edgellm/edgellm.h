@@ -45,6 +45,15 @@ class Model {
   bool is_end_of_generation(int32_t token) const;
   int32_t bos_token() const;  // -1 if none
 
+  // tokenizer.chat_template from the file (Jinja source), "" if it has none.
+  std::string chat_template() const;
+  // Renders a conversation the way Hugging Face's apply_chat_template does, for users who debug templates.
+  // `messages_json` is a JSON array of message objects (any fields: role, content, tool_calls ...); `tmpl` is
+  // Jinja source, "" for chat_template(); bos_token/eos_token are the vocabulary's texts. Errors: bad JSON,
+  // no template, template syntax or runtime errors (with line and column).
+  Result<std::string> render_chat(const std::string& messages_json, bool add_generation_prompt,
+                                  const std::string& tmpl = "") const;
+
   struct Impl;
   Impl* impl() const { return impl_.get(); }
 
@@ -84,6 +93,49 @@ class Session {
 
  private:
   explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ChatMessage {
+  std::string role;  // "system", "user", "assistant" ...
+  std::string content;
+};
+
+// A multi-turn conversation over one Session that keeps the KV cache across turns: each reply renders the
+// whole conversation with the chat template, keeps the cached tokens it shares with the new rendering and
+// prefills only the rest. Not thread-safe.
+class Chat {
+ public:
+  // `session` must belong to `model`, outlive the Chat, and be driven only through it meanwhile. `tmpl` is
+  // Jinja source, "" for the model's template; a model without one is an error that suggests a template file.
+  static Result<std::unique_ptr<Chat>> create(std::shared_ptr<Model> model, Session* session,
+                                              const std::string& tmpl = "");
+  ~Chat();
+
+  void add_message(std::string role, std::string content);
+  const std::vector<ChatMessage>& messages() const;
+  // Replaces the conversation (e.g. loaded from a file); the KV cache keeps whatever prefix still matches.
+  void set_messages(std::vector<ChatMessage> messages);
+  // Drops the messages and empties the KV cache.
+  void reset();
+
+  // Renders the conversation with the generation prompt and brings the session up to it: afterwards the
+  // session's logits are those of the first reply token. Errors: template errors, a context that is full.
+  Status prepare_reply();
+  // Appends a generated token to the session (call it for every reply token that should stay in context).
+  Status accept_token(int32_t token);
+  // Tokens the last prepare_reply() prefilled, and how many it found already in the KV cache.
+  int last_prefill_tokens() const;
+  int last_reused_tokens() const;
+
+  // A conversation as JSON ([{"role": ..., "content": ...}]) and back; errors name the bad message.
+  static Result<std::vector<ChatMessage>> messages_from_json(const std::string& json);
+  static std::string messages_to_json(const std::vector<ChatMessage>& messages);
+
+  struct Impl;
+
+ private:
+  explicit Chat(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
