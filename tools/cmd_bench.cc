@@ -205,7 +205,7 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
                                             " " + std::to_string(run.threads) + "-thread " + run.test_name() +
                                             " runs (limit " + pct(busy_limit) +
                                             "): the comparison would not be fair, so it is not reported; "
-                                            "rerun on an idle machine");
+                                            "rerun on an idle machine (or raise --busy-limit)");
             }
             run.peer = *peer;
           }

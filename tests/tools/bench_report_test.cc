@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -258,6 +260,55 @@ TEST(BenchReport, PredictRunsNothingAndPrintsPredictions) {
   EXPECT_NE(r.out.find("| tiny | q8_0 | 1 | pp16 tg8 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tiny | q4_0 | 1 | pp16 tg8 |"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("synthesizing"), std::string::npos) << r.err;  // shapes only: nothing built or run
+}
+
+// bench --compare llamacpp on the tiny model: the peer runs the same file and prompt, and both appear
+// side by side. --busy-limit 100 because shared CI machines are rarely idle; the refusal itself is
+// the busy limit's job (it needs a busy machine, which a test cannot arrange reliably).
+bool peer_installed(std::string* dir) {
+  const char* env = std::getenv("EDGELLM_PEER_DIR");
+  const char* home = std::getenv("HOME");
+  *dir =
+      env != nullptr && *env != '\0' ? env : std::string(home != nullptr ? home : "/root") + "/.cache/edgellm/llamacpp";
+  return std::ifstream(*dir + "/node_modules/node-llama-cpp/package.json").good();
+}
+
+bool peer_required() {
+  const char* env = std::getenv("EDGELLM_REQUIRE_PEER");
+  return env != nullptr && std::string(env) == "1";
+}
+
+TEST(BenchReport, CompareLlamaCppReportsBothAndTheRatio) {
+  std::string dir;
+  if (!peer_installed(&dir)) {
+    if (peer_required()) FAIL() << "llama.cpp peer not installed in " << dir << " (scripts/peer-install.sh)";
+    GTEST_SKIP() << "SKIPPED LOUDLY: llama.cpp peer not found in " << dir << "; run scripts/peer-install.sh";
+  }
+  const std::string json = temp_dir() + "/compare.json";
+  CliResult r = run_cli({"bench",     "--preset", "tiny",         "--type", "q8_0",   "-t", "1",
+                         "-p",        "16",       "-n",           "8",      "--reps", "1",  "--quick-probe",
+                         "--compare", "llamacpp", "--busy-limit", "100",    "--json", json});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("llama.cpp decode"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ratio = edgellm / llama.cpp"), std::string::npos) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  const nlohmann::json& peer = j["runs"][0]["peer"];
+  ASSERT_TRUE(peer.is_object()) << j.dump();
+  EXPECT_GT(peer["prompt_tokens_per_s"]["mean"].get<double>(), 0.0);
+  EXPECT_GT(peer["decode_tokens_per_s"]["mean"].get<double>(), 0.0);
+  EXPECT_GE(peer["other_cpu_share"].get<double>(), 0.0);
+}
+
+TEST(BenchReport, CompareWithoutThePeerSaysHowToInstallIt) {
+  const std::string empty = temp_dir() + "/no-peer";
+  std::filesystem::create_directories(empty);
+  setenv("EDGELLM_PEER_DIR", empty.c_str(), 1);
+  CliResult r = run_cli({"bench", "--preset", "tiny", "--type", "q8_0", "-p", "8", "-n", "4", "--reps", "1",
+                         "--quick-probe", "--compare", "llamacpp"});
+  unsetenv("EDGELLM_PEER_DIR");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("scripts/peer-install.sh"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
 struct BadList {
