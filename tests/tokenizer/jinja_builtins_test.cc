@@ -81,5 +81,18 @@ TEST(JinjaBuiltins, JsonContextKeepsKeyOrderAndTypes) {
   EXPECT_FALSE(value_from_json("{\"a\": ").is_ok());
 }
 
+TEST(JinjaBuiltins, HostileArithmeticErrorsInsteadOfOverflowing) {
+  for (const char* src : {"{{ 9223372036854775807 + 1 }}", "{{ -9223372036854775807 - 2 }}", "{{ 2 ** 64 }}",
+                          "{{ 4611686018427387904 * 4 }}", "{{ range(10**9) | length }}", "{{ 'ab' * 10**12 }}",
+                          "{{ [1, 9223372036854775807] | sum }}"}) {
+    SCOPED_TRACE(src);
+    EXPECT_FALSE(test::render(src).is_ok());
+  }
+  EXPECT_EQ(*test::render("{{ (-1) ** 1000000000001 }} {{ '' * 10**15 }}| {{ [1,2,3][::9223372036854775807] }}"),
+            "-1 | [1]");
+  EXPECT_EQ(*test::render("{{ 1e300 | int }} {{ range(9223372036854775806, 9223372036854775807, 5) | list }}"),
+            "0 [9223372036854775806]");
+}
+
 }  // namespace
 }  // namespace edgellm::jinja

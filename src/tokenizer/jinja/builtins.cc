@@ -102,14 +102,18 @@ Value round_value(const Value& v, int64_t precision, const std::string& method, 
 
 Value to_int(const Value& v, const Value& dflt) {
   if (v.is_int()) return Value(v.as_int());
-  if (v.is_float()) return Value(static_cast<int64_t>(v.as_double()));
+  auto from_double = [&](double d) {
+    // Beyond int64 (Python would give a big integer) or NaN: the default, as for unparsable input.
+    return std::isfinite(d) && std::fabs(d) < 9.2e18 ? Value(static_cast<int64_t>(d)) : dflt;
+  };
+  if (v.is_float()) return from_double(v.as_double());
   if (v.is_string()) {
     const std::string s = py_strip(v.as_string(), "", 'b');
     char* end = nullptr;
     const long long i = std::strtoll(s.c_str(), &end, 10);
     if (!s.empty() && end == s.c_str() + s.size()) return Value(static_cast<int64_t>(i));
     const double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d)) return Value(static_cast<int64_t>(d));
+    if (!s.empty() && end == s.c_str() + s.size()) return from_double(d);
   }
   return dflt;
 }
@@ -141,11 +145,12 @@ void install_globals(Interp* interp, std::vector<std::pair<std::string, Value>>*
       if (a.args.size() == 3) step = want_int(a.args[2], "range argument", a.pos);
     }
     if (step == 0) throw Error{"range() arg 3 must not be zero", a.pos};
+    const __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+    const __int128 count = span <= 0 ? 0 : (span + (step > 0 ? step : -static_cast<__int128>(step)) - 1) /
+                                               (step > 0 ? step : -static_cast<__int128>(step));
+    if (count > 10'000'000) throw Error{"range too large", a.pos};
     List out;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-      if (out.size() >= 10'000'000) throw Error{"range too large", a.pos};
-      out.emplace_back(i);
-    }
+    for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) out.emplace_back(static_cast<int64_t>(start + static_cast<__int128>(k) * step));
     return Value(std::move(out));
   }));
   auto make_dict = [](bool ns) {
@@ -350,7 +355,9 @@ Value Interp::filter(const std::string& name, const Value& in, CallArgs& a, Pos 
   if (n == "float") return to_float(in, a.get(0, "default", Value(0.0)));
   if (n == "abs") {
     if (!in.is_number()) throw Error{"bad operand type for abs(): '" + in.type_name() + "'", pos};
-    return in.is_float() ? Value(std::fabs(in.as_double())) : Value(static_cast<int64_t>(std::llabs(in.as_int())));
+    if (in.is_float()) return Value(std::fabs(in.as_double()));
+    if (in.as_int() == INT64_MIN) throw Error{"integer overflow in abs", pos};
+    return Value(static_cast<int64_t>(std::llabs(in.as_int())));
   }
   if (n == "round") {
     Value p = a.get(0, "precision", Value(0));
@@ -381,7 +388,13 @@ Value Interp::filter(const std::string& name, const Value& in, CallArgs& a, Pos 
       Value total = a.get(1, "start", Value(0));
       for (const Value& v : items) {
         if (!v.is_number() || !total.is_number()) throw Error{"sum: items must be numbers", pos};
-        total = total.is_int() && v.is_int() ? Value(total.as_int() + v.as_int()) : Value(total.as_double() + v.as_double());
+        int64_t r = 0;
+        if (total.is_int() && v.is_int()) {
+          if (__builtin_add_overflow(total.as_int(), v.as_int(), &r)) throw Error{"integer overflow in sum", pos};
+          total = Value(r);
+        } else {
+          total = Value(total.as_double() + v.as_double());
+        }
       }
       return total;
     }

@@ -265,7 +265,9 @@ Value Interp::eval(const Expr& e) {
       if (v.is_undefined()) throw Error{undefined_message(v.undefined_name()), e.pos};
       if (!v.is_number()) throw Error{"bad operand type for unary " + std::string(e.kind == Expr::Kind::kNeg ? "-" : "+") + ": '" + v.type_name() + "'", e.pos};
       if (e.kind == Expr::Kind::kPos) return v;
-      return v.is_float() ? Value(-v.as_double()) : Value(-v.as_int());
+      if (v.is_float()) return Value(-v.as_double());
+      if (v.as_int() == INT64_MIN) throw Error{"integer overflow", e.pos};
+      return Value(-v.as_int());
     }
     case Expr::Kind::kNot: return Value(!eval(*e.kids[0]).truthy());
     case Expr::Kind::kAnd: {
@@ -357,7 +359,8 @@ Value Interp::binary(const Expr& e) {
     const Value& seq = a.is_int() ? b : a;
     const int64_t n = std::max<int64_t>(0, a.is_int() ? a.as_int() : b.as_int());
     const size_t unit = seq.is_string() ? seq.as_string().size() : seq.as_list().size();
-    if (unit > 0 && static_cast<uint64_t>(n) > (size_t{64} << 20) / unit) throw Error{"repetition too large", e.pos};
+    if (unit == 0) return seq.is_string() ? Value("") : Value(List{});
+    if (static_cast<uint64_t>(n) > (size_t{64} << 20) / unit) throw Error{"repetition too large", e.pos};
     if (seq.is_string()) {
       std::string s;
       for (int64_t i = 0; i < n; ++i) s += seq.as_string();
@@ -369,15 +372,37 @@ Value Interp::binary(const Expr& e) {
   }
   if (!a.is_number() || !b.is_number()) throw type_error();
   const bool ints = a.is_int() && b.is_int();
-  if (op == "+") return ints ? Value(a.as_int() + b.as_int()) : Value(a.as_double() + b.as_double());
-  if (op == "-") return ints ? Value(a.as_int() - b.as_int()) : Value(a.as_double() - b.as_double());
-  if (op == "*") return ints ? Value(a.as_int() * b.as_int()) : Value(a.as_double() * b.as_double());
+  // Python integers do not overflow; 64-bit ones report it instead of wrapping.
+  if (ints && (op == "+" || op == "-" || op == "*")) {
+    int64_t r = 0;
+    const bool overflow = op == "+"   ? __builtin_add_overflow(a.as_int(), b.as_int(), &r)
+                          : op == "-" ? __builtin_sub_overflow(a.as_int(), b.as_int(), &r)
+                                      : __builtin_mul_overflow(a.as_int(), b.as_int(), &r);
+    if (overflow) throw Error{"integer overflow in " + op, e.pos};
+    return Value(r);
+  }
+  if (op == "+") return Value(a.as_double() + b.as_double());
+  if (op == "-") return Value(a.as_double() - b.as_double());
+  if (op == "*") return Value(a.as_double() * b.as_double());
   if (op == "**") {
-    if (ints && b.as_int() >= 0) return Value(static_cast<int64_t>(std::llround(std::pow(a.as_double(), b.as_double()))));
+    if (ints && b.as_int() >= 0) {
+      const int64_t base = a.as_int(), exp = b.as_int();
+      if (base == 0) return Value(int64_t{exp == 0 ? 1 : 0});
+      if (base == 1) return Value(int64_t{1});
+      if (base == -1) return Value(int64_t{exp % 2 == 0 ? 1 : -1});
+      int64_t acc = 1;  // |base| >= 2 overflows within 63 steps
+      for (int64_t i = 0; i < exp; ++i) {
+        if (__builtin_mul_overflow(acc, base, &acc)) throw Error{"integer overflow in **", e.pos};
+      }
+      return Value(acc);
+    }
     return Value(std::pow(a.as_double(), b.as_double()));
   }
   if ((op == "/" || op == "//" || op == "%") && b.as_double() == 0) throw Error{"division by zero", e.pos};
   if (op == "/") return Value(a.as_double() / b.as_double());
+  if (ints && (op == "//" || op == "%") && a.as_int() == INT64_MIN && b.as_int() == -1) {
+    throw Error{"integer overflow in " + op, e.pos};
+  }
   if (op == "//") {
     if (ints) {
       int64_t q = a.as_int() / b.as_int();

@@ -232,7 +232,8 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
   const int64_t stop = clamp(opt(stop_v, "stop"), step > 0 ? len : -1);
   std::string s;
   List l;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+  // i stays within [-1, len] and |step| can be huge: step in 128 bits so it cannot overflow.
+  for (__int128 i = start; step > 0 ? i < stop : i > stop; i += step) {
     if (obj.is_string()) s += cps[static_cast<size_t>(i)];
     else l.push_back(obj.as_list()[static_cast<size_t>(i)]);
   }
