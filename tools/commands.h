@@ -17,6 +17,7 @@ void add_chat_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_synth_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
+void add_quantize_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_tokenize_command(CLI::App& app, Action& action);  // tokenize and detokenize
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_inspect_command(app, action);
   add_synth_command(app, action);
   add_convert_command(app, action);
+  add_quantize_command(app, action);
   add_bench_command(app, action);
   add_tokenize_command(app, action);
 
