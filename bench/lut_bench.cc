@@ -1,4 +1,4 @@
-// Table-lookup GEMV (elq formats, and TQ1_0/TQ2_0 on the ternary kernel) against llama.cpp-style types of similar size, through Linear::forward at
+// Table-lookup GEMV (elq formats) against llama.cpp-style types of similar size, through Linear::forward at
 // Llama-3.2-1B layer shapes, 1 token (decode) and 16 tokens, 1 and 2 threads. bytes_per_second counts the
 // stored weight bytes per call (the GGUF size, which bounds decode speed), so types compare at equal footing.
 #include <benchmark/benchmark.h>
@@ -72,8 +72,7 @@ int register_all() {
                             elq_type_id(4, 64, false),            elq_type_id(4, 64, true),
                             elq_type_id(3, 64, false),            elq_type_id(2, 64, false),
                             elq_type_id(2, 128, false),           elq_ternary_id(128),
-                            elq_type_id(1, 128, false),           static_cast<uint32_t>(GgmlType::TQ2_0),
-                            static_cast<uint32_t>(GgmlType::TQ1_0)};
+                            elq_type_id(1, 128, false)};
   for (uint32_t id : types)
     for (const Shape& s : kShapes)
       for (int64_t tokens : {1, 16})

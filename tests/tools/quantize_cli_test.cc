@@ -1,0 +1,200 @@
+// edgellm quantize: per-tensor type rules, the conversion on a tiny synth model (which then runs through
+// Session with logits close to F32's), and the CLI end to end (progress, summary, refusals).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "edgellm/edgellm.h"
+#include "format/gguf.h"
+#include "kernels/elq.h"
+#include "model/presets.h"
+#include "model/quantize.h"
+#include "model/synth.h"
+#include "test_util.h"
+
+extern char** environ;
+
+namespace edgellm::test {
+namespace {
+
+QuantizeOptions opts_for(GgmlType t, bool keep_f16 = false) {
+  QuantizeOptions o;
+  o.type = t;
+  o.keep_output_f16 = keep_f16;
+  return o;
+}
+
+GgmlType elq(int bits, int group, bool zp = false) { return static_cast<GgmlType>(elq_type_id(bits, group, zp)); }
+
+TEST(QuantizeRules, PerTensorChoices) {
+  const QuantizeOptions q4 = opts_for(elq(4, 64));
+  EXPECT_EQ(choose_tensor_type("blk.0.attn_q.weight", {2048, 2048}, false, q4), elq(4, 64));
+  EXPECT_EQ(choose_tensor_type("blk.0.attn_norm.weight", {2048}, false, q4), GgmlType::F32);
+  EXPECT_EQ(choose_tensor_type("blk.0.attn_q.bias", {2048}, false, q4), GgmlType::F32);
+  EXPECT_EQ(choose_tensor_type("rope_freqs.weight", {32}, false, q4), GgmlType::F32);
+  EXPECT_EQ(choose_tensor_type("token_embd.weight", {2048, 32000}, false, q4), GgmlType::Q8_0);
+  EXPECT_EQ(choose_tensor_type("output.weight", {2048, 32000}, false, q4), GgmlType::Q6_K);
+  // A tied embedding is the output matrix too.
+  EXPECT_EQ(choose_tensor_type("token_embd.weight", {2048, 32000}, true, q4), GgmlType::Q6_K);
+  const QuantizeOptions keep = opts_for(elq(4, 64), true);
+  EXPECT_EQ(choose_tensor_type("output.weight", {2048, 32000}, false, keep), GgmlType::F16);
+  EXPECT_EQ(choose_tensor_type("token_embd.weight", {2048, 32000}, true, keep), GgmlType::F16);
+  // High-precision targets keep their own type for the embedding and output.
+  EXPECT_EQ(choose_tensor_type("output.weight", {2048, 32000}, false, opts_for(GgmlType::Q8_0)), GgmlType::Q8_0);
+  EXPECT_EQ(choose_tensor_type("token_embd.weight", {2048, 32000}, false, opts_for(GgmlType::F16)), GgmlType::F16);
+}
+
+TEST(QuantizeRules, RowsThatDoNotFitTheBlockFallBack) {
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {576, 10}, false, opts_for(GgmlType::Q4_K)), GgmlType::Q5_0);
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {96, 10}, false, opts_for(elq(4, 128))), elq(4, 32));
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {192, 10}, false, opts_for(elq(3, 128, true))),
+            elq(3, 64, true));
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {40, 10}, false, opts_for(elq(2, 64))), GgmlType::F16);
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {96, 10}, false,
+                               opts_for(static_cast<GgmlType>(elq_ternary_id(128)))),
+            static_cast<GgmlType>(elq_ternary_id(32)));
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {40, 10}, false, opts_for(GgmlType::Q4_0)), GgmlType::F16);
+}
+
+TEST(QuantizeRules, Targets) {
+  EXPECT_TRUE(is_quantize_target(GgmlType::Q4_K));
+  EXPECT_TRUE(is_quantize_target(elq(5, 128, true)));
+  EXPECT_FALSE(is_quantize_target(GgmlType::Q8_K));
+  EXPECT_FALSE(is_quantize_target(GgmlType::TQ2_0));
+  EXPECT_FALSE(is_quantize_target(static_cast<GgmlType>(kElqActId)));
+  EXPECT_NE(quantize_target_names().find("elqt_g128"), std::string::npos);
+}
+
+std::string tiny_f32() {
+  const std::string path = temp_dir() + "/quantize_tiny_f32.gguf";
+  auto w = synthesize(*find_preset("tiny"), GgmlType::F32);
+  EXPECT_TRUE(w.is_ok());
+  EXPECT_TRUE(w->write_file(path).is_ok());
+  return path;
+}
+
+std::vector<float> last_logits(const std::string& path, const std::vector<int32_t>& tokens) {
+  auto model = Model::load(path);
+  EXPECT_TRUE(model.is_ok()) << model.status().message();
+  if (!model.is_ok()) return {};
+  SessionOptions so;
+  so.n_threads = 1;
+  so.n_ctx = 64;
+  auto s = Session::create(*model, so);
+  EXPECT_TRUE(s.is_ok());
+  EXPECT_TRUE((*s)->prefill(tokens).is_ok());
+  EXPECT_TRUE((*s)->decode(7).is_ok());
+  const auto l = (*s)->logits();
+  return {l.begin(), l.end()};
+}
+
+// The 4-bit elq model runs through Session (lookup kernels in every Linear) and stays close to F32.
+TEST(Quantize, Elq4ModelLogitsStayCloseToF32) {
+  const std::string in = tiny_f32();
+  const std::string out = temp_dir() + "/quantize_tiny_elq4.gguf";
+  size_t calls = 0;
+  QuantizeOptions o = opts_for(elq(4, 64));
+  o.progress = [&](size_t done, size_t total, const std::string&) {
+    ++calls;
+    EXPECT_LE(done, total);
+  };
+  auto r = quantize_model(in, out, o);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(calls, r->tensors.size());
+  EXPECT_NEAR(r->bpw_in(), 32.0, 1e-9);
+  EXPECT_LT(r->bpw_out(), 5.5);
+  auto f = GgufFile::open(out);
+  ASSERT_TRUE(f.is_ok());
+  EXPECT_EQ(f->find_tensor("blk.0.ffn_up.weight")->type(), elq(4, 64));
+  EXPECT_EQ(f->find_tensor("blk.0.attn_norm.weight")->type(), GgmlType::F32);
+  EXPECT_EQ(f->find_tensor("output.weight")->type(), GgmlType::Q6_K);
+
+  // Random-weight models are far more sensitive than trained ones, so the bound is relative: the 4.25-bit
+  // elq4_g64 must stay within 1.5x the logit error of llama.cpp's 4.5-bit Q4_0 (measured 0.261 vs 0.205).
+  const std::string q4_0 = temp_dir() + "/quantize_tiny_q4_0.gguf";
+  ASSERT_TRUE(quantize_model(in, q4_0, opts_for(GgmlType::Q4_0)).is_ok());
+  const std::vector<int32_t> tokens = {1, 300, 42, 1000, 5, 77, 2047, 12};
+  const std::vector<float> ref = last_logits(in, tokens);
+  ASSERT_FALSE(ref.empty());
+  const auto compare = [&](const std::string& path, double* cosine) {
+    const std::vector<float> b = last_logits(path, tokens);
+    EXPECT_EQ(b.size(), ref.size());
+    double dot = 0, na = 0, nb = 0, err = 0;
+    for (size_t i = 0; i < ref.size() && i < b.size(); ++i) {
+      dot += ref[i] * b[i], na += ref[i] * ref[i], nb += b[i] * b[i];
+      err += (ref[i] - b[i]) * (ref[i] - b[i]);
+    }
+    *cosine = dot / std::sqrt(na * nb);
+    return std::sqrt(err / na);  // relative RMS difference
+  };
+  double cos_elq = 0, cos_q4 = 0;
+  const double err_elq = compare(out, &cos_elq), err_q4 = compare(q4_0, &cos_q4);
+  EXPECT_GT(cos_elq, 0.95);
+  EXPECT_LT(err_elq, 1.5 * err_q4) << "q4_0 relative error " << err_q4;
+  EXPECT_GT(err_elq, 0.0);  // the model really ran on the quantized weights
+}
+
+struct CliResult {
+  int code = -1;
+  std::string err;
+};
+
+CliResult run_cli(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const std::string err_path = temp_dir() + "/quantize_cli" + std::to_string(counter++) + ".err";
+  std::vector<std::string> argv_s = {cli_path()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  CliResult r;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return r;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
+  std::ifstream f(err_path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+TEST(QuantizeCli, ConvertsRefusesRequantizeAndValidates) {
+  const std::string in = tiny_f32();
+  const std::string out = temp_dir() + "/quantize_cli_q4.gguf";
+  CliResult ok = run_cli({"quantize", in, out, "--type", "elq3z_g128", "--keep-output-f16"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("39/39"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("bits per weight"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("1 f16"), std::string::npos) << ok.err;  // the tied/untied output matrix
+
+  const std::string again = temp_dir() + "/quantize_cli_again.gguf";
+  CliResult refused = run_cli({"quantize", out, again, "--type", "q4_0"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("--allow-requantize"), std::string::npos) << refused.err;
+  CliResult allowed = run_cli({"quantize", out, again, "--type", "q4_0", "--allow-requantize"});
+  EXPECT_EQ(allowed.code, 0) << allowed.err;
+
+  EXPECT_EQ(run_cli({"quantize", in, again, "--type", "q8_K"}).code, 2);
+  EXPECT_EQ(run_cli({"quantize", in, again, "--type", "nope"}).code, 2);
+  EXPECT_EQ(run_cli({"quantize", temp_dir() + "/missing.gguf", again, "--type", "q4_0"}).code, 2);
+  EXPECT_EQ(run_cli({"quantize", in, in, "--type", "q4_0"}).code, 2);
+}
+
+}  // namespace
+}  // namespace edgellm::test
