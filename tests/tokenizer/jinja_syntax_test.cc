@@ -107,6 +107,13 @@ TEST(JinjaSyntax, LoopScopeDoesNotLeakButNamespaceDoes) {
   EXPECT_EQ(*test::render("{% for i in [1] %}{% set inner = 1 %}{% endfor %}[{{ inner }}]"), "[]");
 }
 
+TEST(JinjaSyntax, CallBlocksAndLoopMacrosSeeTheEnclosingLoop) {
+  EXPECT_EQ(*test::render("{% macro wrap() %}<{{ caller() }}>{% endmacro %}{% for x in [1,2] %}{% set y = x * 10 %}"
+                          "{% call wrap() %}{{ x }}{{ y }}{% endcall %}{% endfor %}"),
+            "<110><220>");
+  EXPECT_EQ(*test::render("{% for x in [1] %}{% macro m() %}{{ x }}{% endmacro %}{{ m() }}{% endfor %}"), "1");
+}
+
 TEST(JinjaSyntax, RunawayMacroRecursionIsAnError) {
   Result<std::string> out = test::render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}");
   ASSERT_FALSE(out.is_ok());

@@ -179,9 +179,19 @@ void Interp::exec_for(const Node& n, std::string* out) {
 
 Value Interp::make_macro(const Node& n, Scope* defining_scope) {
   const Node* node = &n;
-  Scope* root = &root_;
-  (void)defining_scope;
-  return Value::function(n.text.empty() ? "caller" : n.text, [this, node, root](CallArgs& a) {
+  // The body sees the variables visible where it was defined (a call block sees the loop around it). They
+  // are copied, not referenced: the function value may outlive that scope (e.g. stored in a namespace).
+  auto closure = std::make_shared<Scope>();
+  closure->parent = &root_;
+  for (Scope* s = defining_scope; s != nullptr && s != &root_; s = s->parent) {
+    for (const auto& [k, v] : s->vars) {
+      bool shadowed = false;  // an inner scope's variable of the same name was copied already
+      for (const auto& kv : closure->vars) shadowed = shadowed || kv.first == k;
+      if (!shadowed) closure->vars.emplace_back(k, v);
+    }
+  }
+  return Value::function(n.text.empty() ? "caller" : n.text, [this, node, closure](CallArgs& a) {
+    Scope* root = closure.get();
     if (++depth_ > kMaxDepth) {
       --depth_;
       throw Error{"macro recursion deeper than " + std::to_string(kMaxDepth), a.pos};
