@@ -62,6 +62,26 @@ Result<std::unique_ptr<BpeModel>> BpeModel::create(const Vocab& vocab) {
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>* out) const {
   if (word.empty()) return;
+  if (word.size() > kCacheWordBytes) {
+    merge_word(word, out);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = cache_.find(word);
+    if (it != cache_.end()) {
+      out->insert(out->end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  const size_t start = out->size();
+  merge_word(word, out);
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (cache_.size() >= kCacheEntries) cache_.clear();
+  cache_.emplace(std::string(word), std::vector<int32_t>(out->begin() + static_cast<std::ptrdiff_t>(start), out->end()));
+}
+
+void BpeModel::merge_word(std::string_view word, std::vector<int32_t>* out) const {
   if (vocab_.ignore_merges) {
     const int32_t whole = vocab_.find(byte_level_encode(word));
     if (whole != Vocab::kNoToken) {

@@ -6,6 +6,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +29,7 @@ class BpeModel {
   // length: each merge is one priority-queue pop and queues at most two new pairs. With
   // vocab.ignore_merges, a word that is itself a token is emitted whole (Llama 3's tokenizer.json).
   // A byte whose character the vocabulary lacks becomes the unknown token, or nothing if there is none.
+  // Results for short words are cached (bounded; prose repeats its words), so repeated calls are cheap.
   void encode_word(std::string_view word, std::vector<int32_t>* out) const;
 
   int32_t byte_token(uint8_t b) const { return byte_ids_[b]; }
@@ -51,6 +55,8 @@ class BpeModel {
     }
   }
   explicit BpeModel(const Vocab& vocab) : vocab_(vocab) {}
+  // The merge loop proper, without the cache.
+  void merge_word(std::string_view word, std::vector<int32_t>* out) const;
   static uint64_t key(int32_t left, int32_t right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
   }
@@ -60,6 +66,13 @@ class BpeModel {
   size_t mask_ = 0;
   int shift_ = 64;
   std::array<int32_t, 256> byte_ids_{};
+
+  // Word → ids for words up to kCacheWordBytes; emptied when it reaches kCacheEntries. The mutex
+  // keeps encode_word() safe to call from several threads.
+  static constexpr size_t kCacheWordBytes = 32;
+  static constexpr size_t kCacheEntries = 1 << 16;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> cache_;
 };
 
 }  // namespace edgellm

@@ -1,4 +1,4 @@
-// Byte-level BPE and WordPiece vocabularies from GGUF metadata: family defaults, special tokens,
+// Byte-level BPE vocabularies from GGUF metadata: family defaults, special tokens,
 // end-of-generation ids and the errors for bad metadata.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,9 @@
 // Pre-tokenizer regexes and the byte-level BPE merge loop on hand-made inputs.
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -112,6 +114,25 @@ TEST(BpeMerges, ByteLevelMappingRoundTrips) {
   EXPECT_EQ(byte_level_char('\n'), "\xC4\x8A");  // Ċ
   EXPECT_EQ(byte_level_char('A'), "A");
   EXPECT_EQ(byte_level_decode(enc), all);
+}
+
+// The word cache must not change results, also when threads share one tokenizer.
+TEST(BpeMerges, CachedWordsAndThreadsGiveTheSameIds) {
+  EL_REQUIRE_SHARED("testdata/vocab/ggml-vocab-gpt-2.gguf");
+  auto tok = test::load_gguf_tokenizer(test::shared_path("testdata/vocab/ggml-vocab-gpt-2.gguf"));
+  ASSERT_NE(tok, nullptr);
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "The quick brown fox " + std::to_string(i) + " jumps over the lazy dog. ";
+  const std::vector<int32_t> first = tok->encode(text, false, false);
+  EXPECT_EQ(tok->encode(text, false, false), first);
+  EXPECT_EQ(tok->decode(first), text);
+  std::vector<int32_t> a, b;
+  std::thread ta([&] { a = tok->encode(text, false, false); });
+  std::thread tb([&] { b = tok->encode(text, false, false); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(a, first);
+  EXPECT_EQ(b, first);
 }
 
 // 10 MB of one letter is a single pre-tokenizer word: the merge loop must stay O(n log n). Takes
