@@ -135,7 +135,7 @@ std::string svg_lines(const std::string& title, const std::string& xlabel, const
     for (double v : s.x) xmax = std::max(xmax, v);
     for (double v : s.y) ytop = std::max(ytop, v);
   }
-  if (xmax <= 0) xmax = 1;
+  xmax = nice_ceil(xmax);  // round tick labels (0, 2.5, 5, ...) rather than the last sample's time
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"" << kW << "\" height=\"" << kH
     << "\" viewBox=\"0 0 " << kW << " " << kH << "\" role=\"img\">\n";
@@ -245,6 +245,25 @@ std::string report_html(const BenchReport& r) {
     o << "</td></tr>\n";
   }
   o << "</table>\n";
+  bool has_peer = false;
+  for (const BenchRun& b : r.runs) has_peer |= b.peer.has_value();
+  if (has_peer) {
+    o << "<h2>Beside llama.cpp</h2>\n<table>\n<tr><th>type</th><th>threads</th><th>test</th><th>edgellm prompt</th>"
+         "<th>llama.cpp prompt</th><th>ratio</th><th>edgellm decode</th><th>llama.cpp decode</th><th>ratio</th></tr>\n";
+    for (const BenchRun& b : r.runs) {
+      if (!b.peer) continue;
+      auto cell = [](double v, bool has) { return has ? fmt("%.2f", v) : std::string("-"); };
+      auto ratio = [](double a, double p, bool has) { return has && p > 0 ? fmt("%.2f", a / p) : std::string("-"); };
+      const bool pp = b.n_prompt > 0, tg = b.n_gen > 0;
+      o << "<tr><td>" << esc(b.type) << "</td><td class=\"n\">" << b.threads << "</td><td>" << esc(b.test_name())
+        << "</td><td class=\"n\">" << cell(b.prompt_tps.mean, pp) << "</td><td class=\"n\">"
+        << cell(b.peer->prompt_tps.mean, pp) << "</td><td class=\"n\">"
+        << ratio(b.prompt_tps.mean, b.peer->prompt_tps.mean, pp) << "</td><td class=\"n\">"
+        << cell(b.decode_tps.mean, tg) << "</td><td class=\"n\">" << cell(b.peer->decode_tps.mean, tg)
+        << "</td><td class=\"n\">" << ratio(b.decode_tps.mean, b.peer->decode_tps.mean, tg) << "</td></tr>\n";
+    }
+    o << "</table>\n<p>ratio = edgellm / llama.cpp (tokens/s); the same GGUF file, prompt ids and threads.</p>\n";
+  }
   if (any_estimated) {
     o << "<p><span class=\"est\">estimated</span>: no power sensor was readable, so energy comes from the "
          "documented model (docs/energy.md) with the parameters listed below, not from a measurement.</p>\n";

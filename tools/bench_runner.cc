@@ -35,7 +35,14 @@ void Progress::step(const std::string& what) {
   draw(what);
 }
 
-void Progress::note(const std::string& what) { draw(what); }
+void Progress::note(const std::string& what) {
+  // Plain lines for notes (sustained mode's elapsed time) at most every 5 s, so a 10-minute run
+  // does not flood a log; the terminal bar redraws in place and can keep up.
+  const int64_t now = now_ns();
+  if (!tty_ && last_note_ns_ != 0 && now - last_note_ns_ < 5'000'000'000) return;
+  last_note_ns_ = now;
+  draw(what);
+}
 
 void Progress::finish() {
   if (tty_) std::fprintf(stderr, "\n");
@@ -209,7 +216,8 @@ Status measure_config(Session& session, const Model& model, const ConfigSpec& sp
   }
   if (spec.duration_s > 0 && ctx.progress) ctx.progress->step(what + " sustained run done");
   const Result<CpuTimes> cpu1 = read_proc_stat();
-  if (cpu0.is_ok() && cpu1.is_ok()) {
+  // Under a quarter second /proc/stat's 10 ms ticks make the share noise; leave it 0 then.
+  if (cpu0.is_ok() && cpu1.is_ok() && elapsed.seconds() >= 0.25) {
     run->other_cpu_share =
         other_cpu_share(*cpu0, *cpu1, process_cpu_seconds() - own0, static_cast<double>(sysconf(_SC_CLK_TCK)));
   }

@@ -33,6 +33,7 @@ class Progress {
   void draw(const std::string& what);
   int total_, done_ = 0;
   bool tty_;
+  int64_t last_note_ns_ = 0;
 };
 
 // ModelShape for the measure layer's roofline and prediction, from the loaded model's metadata.
