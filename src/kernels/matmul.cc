@@ -10,6 +10,7 @@
 
 #include "kernels/lut_gemv.h"
 #include "kernels/simd_dot.h"
+#include "kernels/simd_gemm.h"
 #include "kernels/type_traits.h"
 
 namespace edgellm {
@@ -18,6 +19,8 @@ namespace {
 // Rows per tile when n_tokens > 1: 16 rows of an 8192-column Q4_0 matrix are ~74 KB, which stays in L2
 // while every token's activation row streams past it.
 constexpr int64_t kRowTile = 16;
+// From this many tokens on, the int8 GEMM (which repacks each weight tile per call) beats per-row dots.
+constexpr int64_t kGemmMinTokens = 4;
 
 std::string type_label(GgmlType type) {
   const char* name = ggml_type_name(static_cast<uint32_t>(type));
@@ -64,6 +67,9 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : traits->vec_dot;
   lin.vec_dot4_ = simd.vec_dot4;
   if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
+  // The GEMM gathers 4-byte words from 16 rows at a time, with 32-bit row offsets.
+  if ((act->type == GgmlType::Q8_0 || act->type == GgmlType::Q8_K) && lin.w_.row_stride <= (size_t{1} << 26))
+    lin.gemm_ = gemm_kernel(w.type);
   if (elq_format(static_cast<uint32_t>(w.type)) != nullptr) {
     EL_ASSIGN_OR_RETURN(LutPacked packed, lut_pack(static_cast<uint32_t>(w.type), w.rows, w.cols, w.data,
                                                    lin.w_.row_stride));
@@ -75,7 +81,10 @@ Result<Linear> Linear::prepare(const WeightView& w) {
 
 size_t Linear::scratch_bytes(int64_t n_tokens) const {
   if (quantize_x_ == nullptr || n_tokens <= 0) return 0;
-  return static_cast<size_t>(n_tokens) * row_bytes(*act_traits_, w_.cols);
+  const size_t quantized = static_cast<size_t>(n_tokens) * row_bytes(*act_traits_, w_.cols);
+  if (gemm_ == nullptr || n_tokens < kGemmMinTokens) return quantized;
+  // The expanded GEMM rows follow the quantized ones, starting 64-byte aligned.
+  return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemm_act_row_bytes(w_.cols);
 }
 
 void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const {
@@ -97,6 +106,11 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
       });
     }
     xq = buf;
+  }
+
+  if (gemm_ != nullptr && n_tokens >= kGemmMinTokens) {
+    forward_gemm(static_cast<const uint8_t*>(xq), x_row, n_tokens, y, pool, scratch);
+    return;
   }
 
   if (lut_gemv_ != nullptr) {
@@ -139,6 +153,31 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
         for (int64_t r = r0; r < r1; ++r) yt[r] = dot(cols, wbase + static_cast<size_t>(r) * stride, xt);
       }
     }
+  });
+}
+
+void Linear::forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
+                          MatmulScratch& scratch) const {
+  const size_t act_row = gemm_act_row_bytes(w_.cols);
+  const auto expand = act_traits_->type == GgmlType::Q8_K ? gemm_acts_from_q8_k : gemm_acts_from_q8_0;
+  uint8_t* acts = scratch.quantized_x.data() + (static_cast<size_t>(n_tokens) * x_row + 63) / 64 * 64;
+  pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
+    for (int64_t t = b; t < e; ++t)
+      expand(xq + static_cast<size_t>(t) * x_row, w_.cols, acts + static_cast<size_t>(t) * act_row);
+  });
+  const int64_t tiles = (w_.rows + kGemmTileRows - 1) / kGemmTileRows;
+  pool.parallel_for(tiles, [&](int64_t b, int64_t e, int) {
+    GemmTask task;
+    task.w = static_cast<const uint8_t*>(w_.data);
+    task.w_stride = w_.row_stride;
+    task.rows = w_.rows;
+    task.cols = w_.cols;
+    task.acts = acts;
+    task.n_tokens = n_tokens;
+    task.y = y;
+    task.row_begin = b * kGemmTileRows;
+    task.row_end = std::min(w_.rows, e * kGemmTileRows);
+    gemm_(task);
   });
 }
 

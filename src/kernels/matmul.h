@@ -16,6 +16,7 @@ namespace edgellm {
 
 struct TypeTraits;
 struct LutPacked;
+struct GemmTask;
 
 // A read-only view of a 2-D weight: `rows` output features, each of `cols` input elements,
 // rows stored contiguously (`row_stride` bytes apart) in `type`. Usually points into the mmapped GGUF.
@@ -52,6 +53,11 @@ class Linear {
   size_t scratch_bytes(int64_t n_tokens) const;
 
  private:
+  // forward() for n_tokens >= 4 with a GEMM kernel: xq holds the Q8_0 rows (x_row bytes apart) at the
+  // start of scratch; the expanded rows go after them.
+  void forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
+                    MatmulScratch& scratch) const;
+
   WeightView w_;
   const TypeTraits* traits_ = nullptr;
   const TypeTraits* act_traits_ = nullptr;
@@ -66,6 +72,8 @@ class Linear {
   std::shared_ptr<const LutPacked> lut_;
   void (*lut_gemv_)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                     int64_t n_tokens, float* y, int64_t y_stride) = nullptr;
+  // Optional: the int8 GEMM for prompts (kernels/simd_gemm.h), used when n_tokens >= 4.
+  void (*gemm_)(const GemmTask& task) = nullptr;
 };
 
 // Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.

@@ -1,0 +1,119 @@
+// The prompt GEMM (kernels/simd_gemm.h) against the scalar row dot products, on shapes that cross every
+// tile edge: rows around the 16-row tile, columns around the 1024-column repack chunk, token counts that
+// exercise the 8/4/2/1 register tiles, and padded row strides.
+#include "kernels/simd_gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/type_traits.h"
+
+namespace edgellm {
+namespace {
+
+struct GemmCase {
+  GgmlType type;
+  int64_t rows, cols, tokens;
+  size_t pad;  // extra bytes per weight row
+};
+
+void check_gemm(const GemmCase& c) {
+  const TypeTraits* t = type_traits(c.type);
+  const TypeTraits* q8 = type_traits(t->vec_dot_type);
+  const auto expand = q8->type == GgmlType::Q8_K ? gemm_acts_from_q8_k : gemm_acts_from_q8_0;
+  std::mt19937 rng(static_cast<uint32_t>(c.rows * 131 + c.cols * 7 + c.tokens));
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> f(static_cast<size_t>(std::max(c.rows, c.tokens) * c.cols));
+
+  const size_t stride = row_bytes(*t, c.cols) + c.pad;
+  std::vector<uint8_t> w(stride * static_cast<size_t>(c.rows), 0xCD);
+  for (float& v : f) v = dist(rng);
+  for (int64_t r = 0; r < c.rows; ++r) t->from_float(f.data() + r * c.cols, w.data() + r * stride, c.cols);
+  // Saturated blocks reach the extremes of each encoding (Q8_0's -127..127, Q4_0's 0 and 15).
+  if (c.rows > 1) {
+    for (int64_t k = 0; k < c.cols; ++k) f[static_cast<size_t>(c.cols + k)] = (k % 2 ? 1e3f : -1e3f);
+    t->from_float(f.data() + c.cols, w.data() + stride, c.cols);
+  }
+
+  const size_t x_row = row_bytes(*q8, c.cols), act_row = gemm_act_row_bytes(c.cols);
+  std::vector<uint8_t> xq(x_row * static_cast<size_t>(c.tokens));
+  std::vector<uint8_t> acts_storage(act_row * static_cast<size_t>(c.tokens) + 64);
+  uint8_t* acts = acts_storage.data() + (64 - reinterpret_cast<uintptr_t>(acts_storage.data()) % 64) % 64;
+  for (float& v : f) v = dist(rng) * 3.0f;
+  for (int64_t k = 0; k < c.tokens; ++k) {
+    q8->from_float(f.data() + k * c.cols, xq.data() + k * x_row, c.cols);
+    expand(xq.data() + k * x_row, c.cols, acts + k * act_row);
+  }
+
+  GemmFn fn = gemm_kernel_unchecked(c.type);
+  ASSERT_NE(fn, nullptr);
+  std::vector<float> y(static_cast<size_t>(c.rows * c.tokens), NAN);
+  // Two tasks split at a tile boundary, as two threads would.
+  const int64_t split = (c.rows / 2) / kGemmTileRows * kGemmTileRows;
+  for (auto [b, e] : {std::pair{int64_t{0}, split}, std::pair{split, c.rows}}) {
+    GemmTask task;
+    task.w = w.data();
+    task.w_stride = stride;
+    task.rows = c.rows;
+    task.cols = c.cols;
+    task.acts = acts;
+    task.n_tokens = c.tokens;
+    task.y = y.data();
+    task.row_begin = b;
+    task.row_end = e;
+    if (b < e) fn(task);
+  }
+  for (int64_t k = 0; k < c.tokens; ++k)
+    for (int64_t r = 0; r < c.rows; ++r) {
+      const float expect = t->vec_dot(c.cols, w.data() + r * stride, xq.data() + k * x_row);
+      // Integer group sums are exact; the float sum differs in order only.
+      const float tol = 2e-5f * std::fabs(expect) + 1e-5f * static_cast<float>(c.cols) * (r == 1 ? 1e3f : 1.0f);
+      ASSERT_NEAR(y[static_cast<size_t>(k * c.rows + r)], expect, tol) << "row " << r << " token " << k;
+    }
+}
+
+class SimdGemm : public ::testing::TestWithParam<GemmCase> {};
+
+TEST_P(SimdGemm, MatchesScalarRowDots) {
+  if (!gemm_supported_cpu()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI: the GEMM kernels are not used here";
+  check_gemm(GetParam());
+}
+
+std::vector<GemmCase> cases() {
+  std::vector<GemmCase> v;
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0}) {
+    v.push_back({type, 1, 32, 1, 0});
+    v.push_back({type, 17, 96, 15, 0});
+    v.push_back({type, 16, 1024, 8, 6});
+    v.push_back({type, 33, 1056, 13, 2});
+    v.push_back({type, 40, 2080, 4, 0});
+  }
+  // Q4_K: 256-column super-blocks, 8 groups each, with per-group minimums.
+  v.push_back({GgmlType::Q4_K, 1, 256, 1, 0});
+  v.push_back({GgmlType::Q4_K, 17, 512, 15, 0});
+  v.push_back({GgmlType::Q4_K, 33, 1280, 13, 4});
+  v.push_back({GgmlType::Q4_K, 16, 2304, 9, 0});
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, SimdGemm, ::testing::ValuesIn(cases()), [](const auto& info) {
+  const GemmCase& c = info.param;
+  return std::string(type_traits(c.type)->name) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_t" +
+         std::to_string(c.tokens) + "_pad" + std::to_string(c.pad);
+});
+
+TEST(SimdGemm, KernelsOnlyForSupportedTypes) {
+  EXPECT_EQ(gemm_kernel_unchecked(GgmlType::Q6_K), nullptr);
+  EXPECT_EQ(gemm_kernel_unchecked(GgmlType::F16), nullptr);
+  if (gemm_supported_cpu()) {
+    EXPECT_NE(gemm_kernel(GgmlType::Q4_0), nullptr);
+  }
+  EXPECT_EQ(gemm_act_row_bytes(32) % 64, 0u);
+  EXPECT_GE(gemm_act_row_bytes(96), 96u + 3u * 8u);
+}
+
+}  // namespace
+}  // namespace edgellm
