@@ -245,6 +245,12 @@ std::string report_html(const BenchReport& r) {
     o << "</td></tr>\n";
   }
   o << "</table>\n";
+  for (const BenchRun& b : r.runs) {
+    if (b.other_cpu_share > 0.10) {
+      o << "<p class=\"est\">" << esc(label(b)) << ": other processes used " << fmt("%.0f", 100 * b.other_cpu_share)
+        << " % of the CPU during the timed runs; its numbers understate this machine.</p>\n";
+    }
+  }
   bool has_peer = false;
   for (const BenchRun& b : r.runs) has_peer |= b.peer.has_value();
   if (has_peer) {
