@@ -194,7 +194,7 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
                             std::max<int32_t>(0, lm->model->bos_token()),
                             n,
                             run.threads,
-                            run.reps};
+                            o.reps};  // --reps even in sustained mode: the peer is not timed for a duration
             Result<PeerRun> peer = run_llamacpp(peer_dir, req);
             if (!peer.is_ok()) return fail(kExitRuntime, peer.status().message());
             const double busy = std::max(run.other_cpu_share, peer->other_cpu_share);
