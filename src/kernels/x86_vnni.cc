@@ -5,7 +5,8 @@
 // weights are the unsigned side: every weight type here is w = d·(q − o) with q an unsigned byte
 // (Q4_0: o = 8, Q5_0: o = 16, Q8_0: q = w + 128, o = 128), so a group's dot product is
 // d_w·d_x·(Σ q·x − o·Σ x), and −o·Σx is where each group's integer accumulator starts. Q4_K's groups
-// are w = s·q − m instead: its minimum is applied in float, m·d_x·Σx per group.
+// are w = s·q − m instead (Q4_1/Q5_1: w = d·q + m, so min = −m): the minimum is applied in float,
+// m·d_x·Σx per group.
 // Lane r of a packed 64-byte vector holds 4 consecutive columns of row r, so one broadcast of 4
 // activation bytes meets 16 rows at once and no horizontal sums are needed.
 #include "kernels/x86_vnni.h"
@@ -59,24 +60,6 @@ EL_TARGET_VNNI inline __m512 gather_scale(const uint8_t* p, __m512i offs, __mmas
   return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
 }
 
-struct PackQ4_0 {
-  using Block = BlockQ4_0;
-  static constexpr int kOffset = 8, kGroups = 1;
-  static constexpr bool kHasMin = false;
-  EL_TARGET_VNNI static void pack(const uint8_t* p, __m512i offs, __mmask16 m, int, size_t, const PackOut& out) {
-    uint8_t(*q)[64] = out.q[0];
-    float* scale = out.scale[0];
-    const auto* b = reinterpret_cast<const BlockQ4_0*>(p);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    for (int c = 0; c < 4; ++c) {  // qs dword c: low nibbles are columns 4c.., high nibbles 16 + 4c..
-      const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qs + 4 * c, 1);
-      _mm512_store_si512(q[c], _mm512_and_si512(v, low4));
-      _mm512_store_si512(q[c + 4], _mm512_and_si512(_mm512_srli_epi32(v, 4), low4));
-    }
-    _mm512_store_ps(scale, gather_scale(p, offs, m));
-  }
-};
-
 // Bits 4c..4c+3 of each lane of qh (the 5th bits of columns 4c..4c+3) as bit 4 of each byte.
 // Multiplying 4 bits by 0x00204081 moves bit k to bit 8k (the shifted copies never overlap).
 EL_TARGET_VNNI inline __m512i high_bits(__m512i qh, int c) {
@@ -86,25 +69,41 @@ EL_TARGET_VNNI inline __m512i high_bits(__m512i qh, int c) {
   return _mm512_slli_epi32(spread, 4);
 }
 
-struct PackQ5_0 {
-  using Block = BlockQ5_0;
-  static constexpr int kOffset = 16, kGroups = 1;
-  static constexpr bool kHasMin = false;
+// The 4- and 5-bit 32-blocks: Q4_0/Q5_0 are w = d·(q − o); Q4_1/Q5_1 are w = d·q + m, kept as scale d and
+// min −m. The low nibbles of qs dword c are columns 4c.., the high nibbles columns 16 + 4c..; bit j of
+// the 5-bit types' qh is the 5th bit of column j.
+template <class B, bool kFiveBit, bool kMin>
+struct PackLegacy {
+  using Block = B;
+  static constexpr int kOffset = kMin ? 0 : (kFiveBit ? 16 : 8), kGroups = 1;
+  static constexpr bool kHasMin = kMin;
   EL_TARGET_VNNI static void pack(const uint8_t* p, __m512i offs, __mmask16 m, int, size_t, const PackOut& out) {
     uint8_t(*q)[64] = out.q[0];
-    float* scale = out.scale[0];
-    const auto* b = reinterpret_cast<const BlockQ5_0*>(p);
+    const auto* b = reinterpret_cast<const B*>(p);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
-    const __m512i qh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qh, 1);
+    __m512i qh = _mm512_setzero_si512();
+    if constexpr (kFiveBit) qh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qh, 1);
     for (int c = 0; c < 4; ++c) {
       const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qs + 4 * c, 1);
-      _mm512_store_si512(q[c], _mm512_or_si512(_mm512_and_si512(v, low4), high_bits(qh, c)));
-      _mm512_store_si512(q[c + 4],
-                         _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(v, 4), low4), high_bits(qh, c + 4)));
+      __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi32(v, 4), low4);
+      if constexpr (kFiveBit) {
+        lo = _mm512_or_si512(lo, high_bits(qh, c));
+        hi = _mm512_or_si512(hi, high_bits(qh, c + 4));
+      }
+      _mm512_store_si512(q[c], lo);
+      _mm512_store_si512(q[c + 4], hi);
     }
-    _mm512_store_ps(scale, gather_scale(p, offs, m));
+    _mm512_store_ps(out.scale[0], gather_scale(p, offs, m));
+    if constexpr (kMin) {
+      const auto* mp = reinterpret_cast<const uint8_t*>(&b->m);
+      _mm512_store_ps(out.min[0], _mm512_sub_ps(_mm512_setzero_ps(), gather_scale(mp, offs, m)));
+    }
   }
 };
+using PackQ4_0 = PackLegacy<BlockQ4_0, false, false>;
+using PackQ4_1 = PackLegacy<BlockQ4_1, false, true>;
+using PackQ5_0 = PackLegacy<BlockQ5_0, true, false>;
+using PackQ5_1 = PackLegacy<BlockQ5_1, true, true>;
 
 struct PackQ8_0 {
   using Block = BlockQ8_0;
@@ -255,8 +254,12 @@ GemmFn x86_vnni_gemm(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::Q4_0:
       return &gemm<PackQ4_0>;
+    case GgmlType::Q4_1:
+      return &gemm<PackQ4_1>;
     case GgmlType::Q5_0:
       return &gemm<PackQ5_0>;
+    case GgmlType::Q5_1:
+      return &gemm<PackQ5_1>;
     case GgmlType::Q8_0:
       return &gemm<PackQ8_0>;
     case GgmlType::Q4_K:

@@ -84,7 +84,7 @@ TEST_P(SimdGemm, MatchesScalarRowDots) {
 
 std::vector<GemmCase> cases() {
   std::vector<GemmCase> v;
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0}) {
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0}) {
     v.push_back({type, 1, 32, 1, 0});
     v.push_back({type, 17, 96, 15, 0});
     v.push_back({type, 16, 1024, 8, 6});
