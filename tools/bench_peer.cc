@@ -103,10 +103,24 @@ Result<PeerRun> run_llamacpp(const std::string& dir, const PeerRequest& req) {
   if (!j.is_object() || !j.contains("prompt_tokens_per_s") || !j.contains("decode_tokens_per_s")) {
     return Status::error("the llama.cpp peer printed no result line: " + last_line(out));
   }
+  // Checked field by field so a changed script gives a message, not a JSON exception.
+  auto numbers = [&](const char* key, std::vector<double>* out) {
+    if (!j[key].is_array()) return false;
+    for (const auto& v : j[key]) {
+      if (!v.is_number()) return false;
+      out->push_back(v.get<double>());
+    }
+    return true;
+  };
+  std::vector<double> pp, tg;
+  if (!numbers("prompt_tokens_per_s", &pp) || !numbers("decode_tokens_per_s", &tg) ||
+      !j["other_cpu_share"].is_number()) {
+    return Status::error("the llama.cpp peer's result line lacks numeric fields: " + last_line(out));
+  }
   PeerRun r;
-  r.prompt_tps = summarize(j["prompt_tokens_per_s"].get<std::vector<double>>());
-  r.decode_tps = summarize(j["decode_tokens_per_s"].get<std::vector<double>>());
-  r.other_cpu_share = j.value("other_cpu_share", 0.0);
+  r.prompt_tps = summarize(pp);
+  r.decode_tps = summarize(tg);
+  r.other_cpu_share = j["other_cpu_share"].get<double>();
   return r;
 }
 

@@ -160,11 +160,13 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
     if (!reset_peak_rss() && &type == &types.front()) {
       std::fprintf(stderr, "bench: note: cannot reset the peak RSS; it includes the machine probe's buffers\n");
     }
+    // The synthesized file for the peer goes away on every way out of this iteration.
+    const std::unique_ptr<const std::string, void (*)(const std::string*)> remove_file(&file, [](const std::string* f) {
+      std::error_code ec;
+      if (!f->empty()) std::filesystem::remove(*f, ec);
+    });
     Result<LoadedModel> lm = load_model(o, type, file);
-    if (!lm.is_ok()) {
-      if (!file.empty()) std::filesystem::remove(file);
-      return fail(kExitRuntime, lm.status().message());
-    }
+    if (!lm.is_ok()) return fail(kExitRuntime, lm.status().message());
     const ModelInfo& info = lm->model->info();
     for (int threads : o.threads) {
       SessionOptions so;
@@ -200,7 +202,6 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
             const double busy = std::max(run.other_cpu_share, peer->other_cpu_share);
             if (busy > busy_limit) {
               progress.finish();
-              if (!file.empty()) std::filesystem::remove(file);
               return fail(kExitRuntime, "other processes used " + pct(busy) + " of the CPU during the " + run.type +
                                             " " + std::to_string(run.threads) + "-thread " + run.test_name() +
                                             " runs (limit " + pct(busy_limit) +
@@ -213,7 +214,6 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
         }
       }
     }
-    if (!file.empty()) std::filesystem::remove(file);
   }
   progress.finish();
 
