@@ -48,7 +48,8 @@ class Model {
   // tokenizer.chat_template from the file (Jinja source), "" if it has none.
   std::string chat_template() const;
   // Renders a conversation the way Hugging Face's apply_chat_template does, for users who debug templates.
-  // `messages_json` is a JSON array of message objects (any fields: role, content, tool_calls ...); `tmpl` is
+  // `messages_json` is a JSON array of message objects (any fields: role, content, tool_calls ...), or an
+  // object holding "messages" and further template variables ("tools", "add_generation_prompt" ...); `tmpl` is
   // Jinja source, "" for chat_template(); bos_token/eos_token are the vocabulary's texts. Errors: bad JSON,
   // no template, template syntax or runtime errors (with line and column).
   Result<std::string> render_chat(const std::string& messages_json, bool add_generation_prompt,

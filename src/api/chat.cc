@@ -46,8 +46,23 @@ Result<std::string> Model::render_chat(const std::string& messages_json, bool ad
   EL_ASSIGN_OR_RETURN(jinja::Template t, compile(*this, tmpl));
   Result<jinja::Value> messages = jinja::value_from_json(messages_json);
   if (!messages.is_ok()) return messages.status().with_context("messages");
-  if (!messages->is_list()) return Status::error("messages: expected a JSON array of message objects");
-  Result<std::string> out = edgellm::render_chat(t, *messages, render_inputs(*impl_, add_generation_prompt));
+  Result<std::string> out = Status::error("messages: expected a JSON array of message objects, or an object "
+                                          "with \"messages\" and other template variables (tools, ...)");
+  if (messages->is_list()) {
+    out = edgellm::render_chat(t, *messages, render_inputs(*impl_, add_generation_prompt));
+  } else if (messages->is_dict() && messages->as_dict().find("messages") != nullptr) {
+    // {"messages": [...], "tools": [...], ...}: every key becomes a template variable, as the keyword arguments
+    // of apply_chat_template do; the defaults fill in what the object leaves out.
+    const ChatRenderInputs in = render_inputs(*impl_, add_generation_prompt);
+    jinja::Value ctx = jinja::Value::new_dict();
+    ctx.as_dict().set("add_generation_prompt", jinja::Value(in.add_generation_prompt));
+    ctx.as_dict().set("bos_token", jinja::Value(in.bos_token));
+    ctx.as_dict().set("eos_token", jinja::Value(in.eos_token));
+    for (const auto& [k, v] : messages->as_dict().items) ctx.as_dict().set(k, v);
+    out = t.render(ctx);
+  } else {
+    return out.status();
+  }
   if (!out.is_ok()) return out.status().with_context("chat template");
   return out;
 }

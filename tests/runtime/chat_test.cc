@@ -105,6 +105,12 @@ TEST(Chat, ModelWithoutTemplateIsAClearError) {
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_EQ(*r, "0 <s>");
   EXPECT_NE(model->render_chat("[", false, "x").status().message().find("messages"), std::string::npos);
+  r = model->render_chat(R"({"messages": [{"role": "user"}], "tools": [{"name": "f"}]})", true,
+                         "{{ tools[0].name }} {{ messages | length }} {{ add_generation_prompt }} {{ eos_token }}");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(*r, "f 1 True </s>");
+  EXPECT_NE(model->render_chat(R"({"tools": []})", false, "x").status().message().find("\"messages\""),
+            std::string::npos);
   EXPECT_NE(model->render_chat("[]", false, "{% if %}").status().message().find("line 1, column"),
             std::string::npos);
 }
