@@ -1,6 +1,7 @@
-// Table-lookup GEMV (elq formats) against llama.cpp-style types of similar size, through Linear::forward at
-// Llama-3.2-1B layer shapes, 1 token (decode) and 16 tokens, 1 and 2 threads. bytes_per_second counts the
-// stored weight bytes per call (the GGUF size, which bounds decode speed), so types compare at equal footing.
+// Table-lookup GEMV (elq formats, and TQ1_0/TQ2_0 on the ternary kernel) against llama.cpp-style types of similar size,
+// through Linear::forward at Llama-3.2-1B layer shapes, 1 token (decode) and 16 tokens, 1 and 2 threads.
+// bytes_per_second counts the stored weight bytes per call (the GGUF size, which bounds decode speed), so types compare
+// at equal footing.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -33,7 +34,8 @@ std::vector<uint8_t> make_weight(const TypeTraits& t, const Shape& s) {
   }
   std::vector<uint8_t> w(rb * static_cast<size_t>(s.rows));
   for (int64_t r = 0; r < s.rows; ++r)
-    std::copy_n(distinct.data() + rb * static_cast<size_t>(r % kDistinctRows), rb, w.data() + rb * static_cast<size_t>(r));
+    std::copy_n(distinct.data() + rb * static_cast<size_t>(r % kDistinctRows), rb,
+                w.data() + rb * static_cast<size_t>(r));
   return w;
 }
 
@@ -60,19 +62,25 @@ void BM_Gemv(benchmark::State& state, uint32_t type_id, Shape shape, int64_t n_t
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
   state.counters["bpw"] = 8.0 * static_cast<double>(w.size()) / static_cast<double>(shape.rows * shape.cols);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * n_tokens),
-                                                 benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * n_tokens),
+                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 const Shape kShapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}};
 
 int register_all() {
-  const uint32_t types[] = {static_cast<uint32_t>(GgmlType::Q4_0), static_cast<uint32_t>(GgmlType::Q2_K),
-                            elq_type_id(4, 64, false),            elq_type_id(4, 64, true),
-                            elq_type_id(3, 64, false),            elq_type_id(2, 64, false),
-                            elq_type_id(2, 128, false),           elq_ternary_id(128),
-                            elq_type_id(1, 128, false)};
+  const uint32_t types[] = {static_cast<uint32_t>(GgmlType::Q4_0),
+                            static_cast<uint32_t>(GgmlType::Q2_K),
+                            elq_type_id(4, 64, false),
+                            elq_type_id(4, 64, true),
+                            elq_type_id(3, 64, false),
+                            elq_type_id(2, 64, false),
+                            elq_type_id(2, 128, false),
+                            elq_ternary_id(128),
+                            elq_type_id(1, 128, false),
+                            static_cast<uint32_t>(GgmlType::TQ2_0),
+                            static_cast<uint32_t>(GgmlType::TQ1_0)};
   for (uint32_t id : types)
     for (const Shape& s : kShapes)
       for (int64_t tokens : {1, 16})

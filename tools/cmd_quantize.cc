@@ -37,8 +37,8 @@ int quantize(const QuantizeArgs& a) {
   if (auto e = check_int("--threads", a.threads, 1, kMaxThreads, "threads")) return fail(kExitUsage, e->message);
   const std::optional<GgmlType> type = ggml_type_from_name(a.type);
   if (!type || !is_quantize_target(*type))
-    return fail(kExitUsage, "--type '" + a.type + "' is not a type edgellm writes (choose from: " +
-                                quantize_target_names() + ")");
+    return fail(kExitUsage,
+                "--type '" + a.type + "' is not a type edgellm writes (choose from: " + quantize_target_names() + ")");
   QuantizeOptions opts;
   opts.type = *type;
   opts.keep_output_f16 = a.keep_output_f16;

@@ -179,7 +179,8 @@ const ElqFormat* elq_format(uint32_t id) {
 uint32_t elq_type_id(int bits, int group, bool zero_point) {
   if (bits < 1 || bits > 8) return 0;
   for (int gi = 0; gi < 3; ++gi)
-    if (kGroups[gi] == group) return kElqFirstId + static_cast<uint32_t>(gi * 16 + (bits - 1) * 2 + (zero_point ? 1 : 0));
+    if (kGroups[gi] == group)
+      return kElqFirstId + static_cast<uint32_t>(gi * 16 + (bits - 1) * 2 + (zero_point ? 1 : 0));
   return 0;
 }
 
@@ -189,10 +190,13 @@ uint32_t elq_ternary_id(int group) {
   return 0;
 }
 
-void elq_quantize(const ElqFormat& f, const float* src, void* dst, int64_t n) {
+void elq_quantize(const ElqFormat& f, const float* in, void* dst, int64_t n) {
   uint8_t* out = static_cast<uint8_t*>(dst);
   uint8_t q[128];
-  for (int64_t b = 0; b < n / f.group; ++b, out += f.block_bytes, src += f.group) {
+  float src[128];
+  for (int64_t b = 0; b < n / f.group; ++b, out += f.block_bytes, in += f.group) {
+    // Non-finite weights (a corrupt input file) quantize as 0 rather than poisoning the group's scale.
+    for (int i = 0; i < f.group; ++i) src[i] = std::isfinite(in[i]) ? in[i] : 0.0f;
     uint16_t header[2] = {0, 0};
     if (f.ternary) {
       int8_t t[128];
@@ -245,9 +249,12 @@ float elq_vec_dot_f32(const ElqFormat& f, int64_t n, const void* w, const float*
   return static_cast<float>(sum);
 }
 
-void elq_act_from_float(const float* src, void* dst, int64_t n) {
+void elq_act_from_float(const float* in, void* dst, int64_t n) {
   BlockElqAct* out = static_cast<BlockElqAct*>(dst);
-  for (int64_t b = 0; b < n / kElqActBlock; ++b, src += kElqActBlock) {
+  float src[kElqActBlock];
+  for (int64_t b = 0; b < n / kElqActBlock; ++b, in += kElqActBlock) {
+    // Non-finite activations become 0 so the int8 tables stay defined (the float path would give NaN anyway).
+    for (int i = 0; i < kElqActBlock; ++i) src[i] = std::isfinite(in[i]) ? in[i] : 0.0f;
     float t[8][16];
     float amax = 0.0f, sum = 0.0f;
     for (int j = 0; j < 8; ++j) {

@@ -18,8 +18,8 @@ struct TypeTraits;
 //   ternary:     w = d * (plus_i - minus_i)                (plane 0 = "+1" mask, plane 1 = "-1" mask)
 struct ElqFormat {
   uint32_t id;
-  int bits;         // 1..8 (2 for ternary: its two masks)
-  int group;        // 32, 64 or 128 weights per block
+  int bits;   // 1..8 (2 for ternary: its two masks)
+  int group;  // 32, 64 or 128 weights per block
   bool zero_point;
   bool ternary;
   size_t block_bytes;
@@ -28,7 +28,7 @@ struct ElqFormat {
 
 constexpr uint32_t kElqFirstId = 1024;
 constexpr uint32_t kElqTernaryFirstId = 1072;  // one ternary id per group size
-constexpr uint32_t kElqEndId = 1075;            // one past the last weight id
+constexpr uint32_t kElqEndId = 1075;           // one past the last weight id
 // Activation blocks for the table-lookup dot (vec_dot_type of every elq type): 32 activations as tables.
 constexpr uint32_t kElqActId = 1088;
 constexpr int kElqActBlock = 32;

@@ -25,8 +25,15 @@ float vec_dot_thunk(int64_t n, const void* w, const void* x) {
 template <uint32_t Id>
 TypeTraits row() {
   const ElqFormat& f = *elq_format(Id);
-  return {static_cast<GgmlType>(Id), f.name, f.group, f.block_bytes, true, to_float_thunk<Id>,
-          from_float_thunk<Id>, static_cast<GgmlType>(kElqActId), vec_dot_thunk<Id>};
+  return {static_cast<GgmlType>(Id),
+          f.name,
+          f.group,
+          f.block_bytes,
+          true,
+          to_float_thunk<Id>,
+          from_float_thunk<Id>,
+          static_cast<GgmlType>(kElqActId),
+          vec_dot_thunk<Id>};
 }
 
 template <size_t... I>
@@ -40,8 +47,15 @@ const std::array<TypeTraits, kElqEndId - kElqFirstId>& rows() {
 }
 
 // The activation tables only ever appear as the second operand of an elq dot.
-const TypeTraits kActRow = {static_cast<GgmlType>(kElqActId), "elq_act", kElqActBlock, sizeof(BlockElqAct), true,
-                            elq_act_to_float, elq_act_from_float, static_cast<GgmlType>(kElqActId), nullptr};
+const TypeTraits kActRow = {static_cast<GgmlType>(kElqActId),
+                            "elq_act",
+                            kElqActBlock,
+                            sizeof(BlockElqAct),
+                            true,
+                            elq_act_to_float,
+                            elq_act_from_float,
+                            static_cast<GgmlType>(kElqActId),
+                            nullptr};
 
 }  // namespace
 

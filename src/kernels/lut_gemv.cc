@@ -6,10 +6,10 @@
 // block, and multiplied by the row scales once per weight group.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/lut_gemv.cc"
+#include "kernels/lut_gemv.h"
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-
-#include "kernels/lut_gemv.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace edgellm {
@@ -18,8 +18,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 #if HWY_TARGET == HWY_SCALAR
 // One-lane vectors cannot hold a 16-byte table: use the plain C++ kernel.
-void LutGemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
-             int64_t n_tokens, float* y, int64_t y_stride) {
+void LutGemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride, int64_t n_tokens,
+             float* y, int64_t y_stride) {
   lut_gemv_portable(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
 }
 #else
@@ -132,18 +132,26 @@ void LutGemvT(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const vo
   }
 }
 
-void LutGemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
-             int64_t n_tokens, float* y, int64_t y_stride) {
+void LutGemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride, int64_t n_tokens,
+             float* y, int64_t y_stride) {
   if (w.format->ternary) return LutGemvT<2, true>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
   switch (w.format->bits) {
-    case 1: return LutGemvT<1, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    case 2: return LutGemvT<2, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    case 3: return LutGemvT<3, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    case 4: return LutGemvT<4, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    case 5: return LutGemvT<5, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    case 6: return LutGemvT<6, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    case 7: return LutGemvT<7, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
-    default: return LutGemvT<8, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 1:
+      return LutGemvT<1, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 2:
+      return LutGemvT<2, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 3:
+      return LutGemvT<3, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 4:
+      return LutGemvT<4, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 5:
+      return LutGemvT<5, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 6:
+      return LutGemvT<6, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    case 7:
+      return LutGemvT<7, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
+    default:
+      return LutGemvT<8, false>(w, tile_begin, tile_end, x, x_stride, n_tokens, y, y_stride);
   }
 }
 #endif  // HWY_TARGET == HWY_SCALAR

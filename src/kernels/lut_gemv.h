@@ -27,15 +27,17 @@ struct LutPacked {
   AlignedBuffer coeffs;
 };
 
-// Repacks `rows` elq rows of `cols` weights (row_stride bytes apart) from `data`. Errors name the problem
-// (not an elq weight type, cols not a multiple of the group).
+// Whether lut_pack accepts `type_id`: every elq weight type, and llama.cpp's TQ1_0/TQ2_0 (run as ternary).
+bool lut_supports(uint32_t type_id);
+// Repacks `rows` rows of `cols` weights (row_stride bytes apart) from `data`. Errors name the problem
+// (a type lut_supports() rejects, cols not a multiple of the group/block).
 Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const void* data, size_t row_stride);
 
 // y[t * y_stride + r] = dot(row r, token t) for rows of tiles [tile_begin, tile_end) and t < n_tokens, where
 // token t's activations are BlockElqAct tables (cols / 32 blocks) at x + t * x_stride bytes. Best target of
 // this CPU, resolved once.
-using LutGemvFn = void (*)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x,
-                           size_t x_stride, int64_t n_tokens, float* y, int64_t y_stride);
+using LutGemvFn = void (*)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
+                           int64_t n_tokens, float* y, int64_t y_stride);
 LutGemvFn lut_gemv_kernel();
 // The same, dispatching on every call to the target Highway currently chooses (tests run every target), and
 // the plain C++ version used on targets without 16-byte shuffles.

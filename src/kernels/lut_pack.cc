@@ -5,10 +5,64 @@
 #include "core/fp16.h"
 #include "kernels/ggml_type.h"
 #include "kernels/lut_gemv.h"
+#include "kernels/tq.h"
 
 namespace edgellm {
 
+namespace {
+
+// TQ1_0/TQ2_0 rows as ternary groups of 128 (two per 256-block, sharing its scale): the same tile layout as
+// elqt_g128, so the ternary kernel runs them.
+Result<LutPacked> pack_tq(uint32_t type_id, int64_t rows, int64_t cols, const void* data, size_t row_stride) {
+  const bool tq1 = type_id == static_cast<uint32_t>(GgmlType::TQ1_0);
+  if (rows <= 0 || cols <= 0 || cols % kTqBlock != 0 || data == nullptr)
+    return Status::error(std::string("lut: ") + (tq1 ? "tq1_0" : "tq2_0") + " matrix " + std::to_string(rows) + "x" +
+                         std::to_string(cols) + " needs positive rows and columns a multiple of 256");
+  LutPacked p;
+  p.format = elq_format(elq_ternary_id(128));
+  p.rows = rows;
+  p.cols = cols;
+  p.tiles = (rows + kLutTileRows - 1) / kLutTileRows;
+  const int64_t groups = cols / 128;
+  constexpr size_t kTileGroupCodes = 2 * 16 * kLutTileRows;
+  p.codes.resize(static_cast<size_t>(p.tiles * groups) * kTileGroupCodes);
+  p.coeffs.resize(static_cast<size_t>(p.tiles * groups) * 2 * kLutTileRows * sizeof(float));
+  int8_t t[kTqBlock];
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* row = static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride;
+    const int64_t tile = r / kLutTileRows, lane = r % kLutTileRows;
+    for (int64_t b = 0; b < cols / kTqBlock; ++b) {
+      const float d = tq1 ? tq1_0_decode(row + b * kTq1Bytes, t) : tq2_0_decode(row + b * kTq2Bytes, t);
+      for (int64_t h = 0; h < 2; ++h) {
+        const size_t tg = static_cast<size_t>(tile * groups + b * 2 + h);
+        uint8_t* codes = p.codes.data() + tg * kTileGroupCodes;
+        for (int byte = 0; byte < 16; ++byte) {
+          uint8_t plus = 0, minus = 0;
+          for (int i = 0; i < 8; ++i) {
+            const int8_t v = t[h * 128 + byte * 8 + i];
+            plus |= static_cast<uint8_t>((v > 0) << i);
+            minus |= static_cast<uint8_t>((v < 0) << i);
+          }
+          codes[static_cast<size_t>(byte) * kLutTileRows + static_cast<size_t>(lane)] = plus;
+          codes[static_cast<size_t>(16 + byte) * kLutTileRows + static_cast<size_t>(lane)] = minus;
+        }
+        reinterpret_cast<float*>(p.coeffs.data())[tg * 2 * kLutTileRows + static_cast<size_t>(lane)] = d;
+      }
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+bool lut_supports(uint32_t type_id) {
+  return elq_format(type_id) != nullptr || type_id == static_cast<uint32_t>(GgmlType::TQ1_0) ||
+         type_id == static_cast<uint32_t>(GgmlType::TQ2_0);
+}
+
 Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const void* data, size_t row_stride) {
+  if (type_id == static_cast<uint32_t>(GgmlType::TQ1_0) || type_id == static_cast<uint32_t>(GgmlType::TQ2_0))
+    return pack_tq(type_id, rows, cols, data, row_stride);
   const ElqFormat* f = elq_format(type_id);
   if (f == nullptr) {
     const char* name = ggml_type_name(type_id);

@@ -70,7 +70,7 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   // The GEMM gathers 4-byte words from 16 rows at a time, with 32-bit row offsets.
   if ((act->type == GgmlType::Q8_0 || act->type == GgmlType::Q8_K) && lin.w_.row_stride <= (size_t{1} << 26))
     lin.gemm_ = gemm_kernel(w.type);
-  if (elq_format(static_cast<uint32_t>(w.type)) != nullptr) {
+  if (lut_supports(static_cast<uint32_t>(w.type))) {
     EL_ASSIGN_OR_RETURN(LutPacked packed, lut_pack(static_cast<uint32_t>(w.type), w.rows, w.cols, w.data,
                                                    lin.w_.row_stride));
     lin.lut_ = std::make_shared<const LutPacked>(std::move(packed));

@@ -114,7 +114,8 @@ Result<QuantizeSummary> quantize_model(const std::string& in_path, const std::st
   GgufWriter w;
   for (const auto& [key, value] : in.metadata())
     if (key != "general.file_type") w.set(key, value);
-  if (const int ftype = llama_file_type(opts.type); ftype >= 0) w.set("general.file_type", GgufValue::of_u32(static_cast<uint32_t>(ftype)));
+  if (const int ftype = llama_file_type(opts.type); ftype >= 0)
+    w.set("general.file_type", GgufValue::of_u32(static_cast<uint32_t>(ftype)));
   w.set("general.quantized_by", GgufValue::of_string("edgellm quantize"));
 
   ThreadPool pool(std::max(1, opts.n_threads));

@@ -35,8 +35,12 @@ struct QuantizeSummary {
   std::vector<QuantizedTensor> tensors;
   uint64_t bytes_in = 0, bytes_out = 0;  // sums over tensor data (metadata not counted)
   uint64_t n_elements = 0;
-  double bpw_in() const { return n_elements ? 8.0 * static_cast<double>(bytes_in) / static_cast<double>(n_elements) : 0; }
-  double bpw_out() const { return n_elements ? 8.0 * static_cast<double>(bytes_out) / static_cast<double>(n_elements) : 0; }
+  double bpw_in() const {
+    return n_elements ? 8.0 * static_cast<double>(bytes_in) / static_cast<double>(n_elements) : 0;
+  }
+  double bpw_out() const {
+    return n_elements ? 8.0 * static_cast<double>(bytes_out) / static_cast<double>(n_elements) : 0;
+  }
 };
 
 // Whether edgellm can write `type` as a weight type (a traits row with a quantizer and a dot product).

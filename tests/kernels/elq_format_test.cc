@@ -168,9 +168,26 @@ TEST(ElqFormat, LutDotMatchesFloatDot) {
       const float via_traits = type_traits(id)->vec_dot(n, q.data(), act.data());
       EXPECT_EQ(lut, via_traits);
       // Error ~ table step (max|4-sum|/127 ~ 0.05) × |w| × sqrt(n / 4) lookups.
-      EXPECT_NEAR(lut, exact, 0.02f * std::sqrt(static_cast<float>(n)) + 0.01f * std::fabs(exact)) << f.name << " n=" << n;
+      EXPECT_NEAR(lut, exact, 0.02f * std::sqrt(static_cast<float>(n)) + 0.01f * std::fabs(exact))
+          << f.name << " n=" << n;
     }
   }
+}
+
+TEST(ElqFormat, NonFiniteInputsBecomeZero) {
+  std::vector<float> x(64, 0.5f);
+  x[3] = NAN, x[10] = INFINITY, x[20] = -INFINITY;
+  for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(3, 64, true), elq_ternary_id(64)}) {
+    const ElqFormat& f = *elq_format(id);
+    std::vector<float> back(64);
+    elq_dequantize(f, quantize(f, x).data(), back.data(), 64);
+    for (float v : back) EXPECT_TRUE(std::isfinite(v)) << f.name;
+    EXPECT_NEAR(back[0], 0.5f, 0.1f) << f.name;
+  }
+  std::vector<BlockElqAct> act(2);
+  elq_act_from_float(x.data(), act.data(), 64);
+  EXPECT_TRUE(std::isfinite(act[0].scale) && std::isfinite(act[0].sum));
+  EXPECT_EQ(act[0].sum, 0.5f * 29);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The table-lookup GEMV on every compiled Highway target (and the portable kernel) against the scalar lookup
 // oracle elq_vec_dot_lut, on random weights and activations of odd shapes.
+#include "kernels/lut_gemv.h"
+
 #include <gtest/gtest.h>
 #include <hwy/highway.h>
 #include <hwy/targets.h>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "kernels/elq.h"
-#include "kernels/lut_gemv.h"
 #include "kernels/matmul.h"
 
 namespace edgellm {
@@ -84,7 +85,7 @@ void check(uint32_t id, const Case& c, bool portable) {
   }
 }
 
-const Case kCases[] = {{1, 128, 1}, {3, 96, 2}, {17, 384, 1}, {33, 640, 3}, {16, 2048, 1}};
+const Case kCases[] = {{1, 128, 1}, {3, 96, 2}, {17, 384, 1}, {33, 640, 3}, {16, 1024, 1}};
 
 TEST(LutGemv, EveryTargetMatchesLookupOracle) {
   for_each_target([] {

@@ -40,7 +40,7 @@ TEST(TypeTraits, ActivationPairing) {
 
 TEST(TypeTraits, UnsupportedTypesHaveNoRow) {
   for (GgmlType type : {GgmlType::Q8_1, GgmlType::IQ2_XXS, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::I8,
-                        GgmlType::I32, GgmlType::F64, GgmlType::TQ1_0, GgmlType::TQ2_0})
+                        GgmlType::I32, GgmlType::F64})
     EXPECT_EQ(type_traits(type), nullptr) << static_cast<uint32_t>(type);
   EXPECT_EQ(type_traits(4u), nullptr);
   EXPECT_EQ(type_traits(999u), nullptr);

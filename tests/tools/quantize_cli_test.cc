@@ -1,10 +1,9 @@
 // edgellm quantize: per-tensor type rules, the conversion on a tiny synth model (which then runs through
 // Session with logits close to F32's), and the CLI end to end (progress, summary, refusals).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
@@ -68,7 +67,8 @@ TEST(QuantizeRules, Targets) {
   EXPECT_TRUE(is_quantize_target(GgmlType::Q4_K));
   EXPECT_TRUE(is_quantize_target(elq(5, 128, true)));
   EXPECT_FALSE(is_quantize_target(GgmlType::Q8_K));
-  EXPECT_FALSE(is_quantize_target(GgmlType::TQ2_0));
+  EXPECT_TRUE(is_quantize_target(GgmlType::TQ2_0));
+  EXPECT_FALSE(is_quantize_target(GgmlType::IQ2_XXS));
   EXPECT_FALSE(is_quantize_target(static_cast<GgmlType>(kElqActId)));
   EXPECT_NE(quantize_target_names().find("elqt_g128"), std::string::npos);
 }
