@@ -107,12 +107,15 @@ bool run_command(const std::string& line, Chat& chat, const ChatArgs& a) {
   } else if (cmd == "/save" && !arg.empty()) {
     std::ofstream f(arg, std::ios::binary);
     f << Chat::messages_to_json(chat.messages());
-    if (!f) std::fprintf(stderr, "chat: cannot write %s\n", arg.c_str());
-    else std::fprintf(stderr, "chat: saved %zu messages to %s\n", chat.messages().size(), arg.c_str());
+    if (!f)
+      std::fprintf(stderr, "chat: cannot write %s\n", arg.c_str());
+    else
+      std::fprintf(stderr, "chat: saved %zu messages to %s\n", chat.messages().size(), arg.c_str());
   } else if (cmd == "/load" && !arg.empty()) {
     bool ok = false;
     const std::string text = read_all(arg, &ok);
-    Result<std::vector<ChatMessage>> messages = ok ? Chat::messages_from_json(text) : Status::error("cannot read the file");
+    Result<std::vector<ChatMessage>> messages =
+        ok ? Chat::messages_from_json(text) : Status::error("cannot read the file");
     if (!messages.is_ok()) {
       std::fprintf(stderr, "chat: %s: %s\n", arg.c_str(), messages.status().message().c_str());
     } else {
@@ -180,7 +183,8 @@ int run_chat(ChatArgs a) {
 
   const bool interactive = isatty(STDIN_FILENO) != 0;
   install_sigint();
-  if (interactive) std::fprintf(stderr, "chat: type a message; /reset, /save FILE, /load FILE, /quit; Ctrl-C stops a reply\n");
+  if (interactive)
+    std::fprintf(stderr, "chat: type a message; /reset, /save FILE, /load FILE, /quit; Ctrl-C stops a reply\n");
   std::string line;
   while (true) {
     if (interactive) {

@@ -52,7 +52,10 @@ void add_template_command(CLI::App& app, Action& action) {
   CLI::App* sub = app.add_subcommand("template", "Render a conversation with a model's chat template (to stdout)");
   sub->add_option("-m,--model", a->model, "GGUF model (its tokenizer.chat_template, BOS/EOS texts)")->required();
   sub->add_option("--template", a->template_file, "Jinja template file to use instead of the model's");
-  sub->add_option("--messages", a->messages, "JSON file: an array of message objects, or an object with \"messages\" and other variables (tools ...)")->required();
+  sub->add_option(
+         "--messages", a->messages,
+         "JSON file: an array of message objects, or an object with \"messages\" and other variables (tools ...)")
+      ->required();
   sub->add_flag("--add-generation-prompt", a->add_generation_prompt, "End with the assistant turn's opening");
   sub->callback([a, &action] { action = [a] { return run_template(*a); }; });
 }

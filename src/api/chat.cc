@@ -1,9 +1,10 @@
 // Model::chat_template/render_chat and Chat: the chat-template and KV-reuse pieces of runtime/chat.h behind
 // the public API.
+#include "runtime/chat.h"
+
 #include <utility>
 
 #include "api/impl.h"
-#include "runtime/chat.h"
 
 namespace edgellm {
 namespace {
@@ -46,8 +47,9 @@ Result<std::string> Model::render_chat(const std::string& messages_json, bool ad
   EL_ASSIGN_OR_RETURN(jinja::Template t, compile(*this, tmpl));
   Result<jinja::Value> messages = jinja::value_from_json(messages_json);
   if (!messages.is_ok()) return messages.status().with_context("messages");
-  Result<std::string> out = Status::error("messages: expected a JSON array of message objects, or an object "
-                                          "with \"messages\" and other template variables (tools, ...)");
+  Result<std::string> out = Status::error(
+      "messages: expected a JSON array of message objects, or an object "
+      "with \"messages\" and other template variables (tools, ...)");
   if (messages->is_list()) {
     out = edgellm::render_chat(t, *messages, render_inputs(*impl_, add_generation_prompt));
   } else if (messages->is_dict() && messages->as_dict().find("messages") != nullptr) {
@@ -117,8 +119,9 @@ Status Chat::prepare_reply() {
   }
   if (prompt.empty()) return Status::error("the chat template rendered no tokens");
   if (static_cast<int64_t>(prompt.size()) >= impl_->session->n_ctx()) {
-    return Status::error("the conversation (" + std::to_string(prompt.size()) + " tokens) does not fit the context of " +
-                         std::to_string(impl_->session->n_ctx()) + " tokens; /reset it or raise -c");
+    return Status::error("the conversation (" + std::to_string(prompt.size()) +
+                         " tokens) does not fit the context of " + std::to_string(impl_->session->n_ctx()) +
+                         " tokens; /reset it or raise -c");
   }
   const size_t keep = reusable_prefix(impl_->cached, prompt);
   impl_->session->truncate(static_cast<int>(keep));

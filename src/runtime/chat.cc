@@ -5,8 +5,7 @@
 
 namespace edgellm {
 
-Result<std::string> render_chat(const jinja::Template& tmpl, const jinja::Value& messages,
-                                const ChatRenderInputs& in) {
+Result<std::string> render_chat(const jinja::Template& tmpl, const jinja::Value& messages, const ChatRenderInputs& in) {
   jinja::Value ctx = jinja::Value::new_dict();
   jinja::Dict& d = ctx.as_dict();
   d.set("messages", messages);

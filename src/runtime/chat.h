@@ -24,8 +24,7 @@ struct ChatRenderInputs {
 
 // Renders `messages` (a list of message dicts, any JSON shape: role, content, tool_calls ...) with `tmpl`.
 // Errors are the template's, with line and column.
-Result<std::string> render_chat(const jinja::Template& tmpl, const jinja::Value& messages,
-                                const ChatRenderInputs& in);
+Result<std::string> render_chat(const jinja::Template& tmpl, const jinja::Value& messages, const ChatRenderInputs& in);
 
 // A role/content conversation as JSON text ([{"role": ..., "content": ...}, ...]) and back. Parsing checks
 // the shape: an array of objects whose "role" and "content" are strings; errors name the index.

@@ -1,11 +1,12 @@
 // Chat helpers (prefix reuse, conversation JSON, template variables) and the public Chat over a tiny
 // synthesized model: the second turn prefills only what the first did not leave in the KV cache.
+#include "runtime/chat.h"
+
 #include <gtest/gtest.h>
 
 #include "edgellm/edgellm.h"
 #include "model/presets.h"
 #include "model/synth.h"
-#include "runtime/chat.h"
 
 namespace edgellm {
 namespace {
@@ -111,8 +112,7 @@ TEST(Chat, ModelWithoutTemplateIsAClearError) {
   EXPECT_EQ(*r, "f 1 True </s>");
   EXPECT_NE(model->render_chat(R"({"tools": []})", false, "x").status().message().find("\"messages\""),
             std::string::npos);
-  EXPECT_NE(model->render_chat("[]", false, "{% if %}").status().message().find("line 1, column"),
-            std::string::npos);
+  EXPECT_NE(model->render_chat("[]", false, "{% if %}").status().message().find("line 1, column"), std::string::npos);
 }
 
 }  // namespace

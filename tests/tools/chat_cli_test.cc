@@ -135,7 +135,7 @@ TEST(ChatCli, PipeTurnsReuseTheKvCache) {
 TEST(ChatCli, SaveResetLoadRoundTrips) {
   const std::string saved = temp_dir() + "/conv.json";
   CliRun r = run_cli({"chat", "-m", chat_model(), "-n", "4", "--temp", "0", "-c", "256", "-t", "1", "--system", "Sys"},
-                  "Hi\n/save " + saved + "\n/reset\n/load " + saved + "\nMore\n/bogus\n");
+                     "Hi\n/save " + saved + "\n/reset\n/load " + saved + "\nMore\n/bogus\n");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto conv = nlohmann::json::parse(slurp(saved));
   ASSERT_EQ(conv.size(), 3u);
@@ -147,7 +147,7 @@ TEST(ChatCli, SaveResetLoadRoundTrips) {
   EXPECT_NE(r.err.find("commands are"), std::string::npos) << r.err;
   const auto counts = prompt_counts(r.err);
   ASSERT_EQ(counts.size(), 2u) << r.err;
-  EXPECT_EQ(counts[1][1], 0);                  // /reset emptied the KV cache
+  EXPECT_EQ(counts[1][1], 0);                 // /reset emptied the KV cache
   EXPECT_GT(counts[1][0], counts[0][0] + 2);  // the loaded conversation is in the new prompt
   Result<std::vector<ChatMessage>> back = Chat::messages_from_json(slurp(saved));
   ASSERT_TRUE(back.is_ok());
@@ -167,8 +167,8 @@ TEST(ChatCli, ModelWithoutTemplateSuggestsTemplateFlag) {
 }
 
 TEST(RunCli, ChatFlagRendersThePromptAsAUserTurn) {
-  CliRun r = run_cli({"run", "-m", chat_model(), "--chat", "--system", "Sys", "-p", "Hi", "-n", "3", "--temp", "0",
-                   "-t", "1"});
+  CliRun r = run_cli(
+      {"run", "-m", chat_model(), "--chat", "--system", "Sys", "-p", "Hi", "-n", "3", "--temp", "0", "-t", "1"});
   ASSERT_EQ(r.code, 0) << r.err;
   // "<s><|system|>Sys</s><|user|>Hi</s><|assistant|>" is many more tokens than the bare prompt.
   std::smatch m;

@@ -25,11 +25,16 @@ int64_t want_int(const Value& v, const char* what, Pos pos) {
 
 int64_t length_of(const Value& v, Pos pos) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return 0;
-    case Value::Kind::kString: return static_cast<int64_t>(code_points(v.as_string()).size());
-    case Value::Kind::kList: return static_cast<int64_t>(v.as_list().size());
-    case Value::Kind::kDict: return static_cast<int64_t>(v.as_dict().items.size());
-    default: throw Error{"object of type '" + v.type_name() + "' has no len()", pos};
+    case Value::Kind::kUndefined:
+      return 0;
+    case Value::Kind::kString:
+      return static_cast<int64_t>(code_points(v.as_string()).size());
+    case Value::Kind::kList:
+      return static_cast<int64_t>(v.as_list().size());
+    case Value::Kind::kDict:
+      return static_cast<int64_t>(v.as_dict().items.size());
+    default:
+      throw Error{"object of type '" + v.type_name() + "' has no len()", pos};
   }
 }
 
@@ -40,7 +45,9 @@ Value attr_path(Interp* in, const Value& item, const std::string& path, Pos pos)
   while (true) {
     const size_t dot = path.find('.', i);
     const std::string part = path.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
-    const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    const bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
     v = in->get_item(v, digits ? Value(static_cast<int64_t>(std::stoll(part))) : Value(part), pos);
     if (dot == std::string::npos || v.is_undefined()) return v;
     i = dot + 1;
@@ -51,12 +58,23 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -93,10 +111,14 @@ Value round_value(const Value& v, int64_t precision, const std::string& method, 
   const double scale = std::pow(10.0, static_cast<double>(precision));
   const double x = v.as_double() * scale;
   double r;
-  if (method == "common") r = std::nearbyint(x);  // Python's round(): halves go to the even neighbour
-  else if (method == "ceil") r = std::ceil(x);
-  else if (method == "floor") r = std::floor(x);
-  else throw Error{"round: method must be 'common', 'ceil' or 'floor'", pos};
+  if (method == "common")
+    r = std::nearbyint(x);  // Python's round(): halves go to the even neighbour
+  else if (method == "ceil")
+    r = std::ceil(x);
+  else if (method == "floor")
+    r = std::floor(x);
+  else
+    throw Error{"round: method must be 'common', 'ceil' or 'floor'", pos};
   return Value(r / scale);
 }
 
@@ -134,25 +156,28 @@ Value to_float(const Value& v, const Value& dflt) {
 void install_globals(Interp* interp, std::vector<std::pair<std::string, Value>>* vars,
                      const std::optional<std::tm>& now) {
   (void)interp;
-  vars->emplace_back("range", Value::function("range", [](CallArgs& a) {
-    if (a.args.empty() || a.args.size() > 3) throw Error{"range expects 1 to 3 integer arguments", a.pos};
-    int64_t start = 0, stop, step = 1;
-    if (a.args.size() == 1) {
-      stop = want_int(a.args[0], "range argument", a.pos);
-    } else {
-      start = want_int(a.args[0], "range argument", a.pos);
-      stop = want_int(a.args[1], "range argument", a.pos);
-      if (a.args.size() == 3) step = want_int(a.args[2], "range argument", a.pos);
-    }
-    if (step == 0) throw Error{"range() arg 3 must not be zero", a.pos};
-    const __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
-    const __int128 count = span <= 0 ? 0 : (span + (step > 0 ? step : -static_cast<__int128>(step)) - 1) /
+  vars->emplace_back(
+      "range", Value::function("range", [](CallArgs& a) {
+        if (a.args.empty() || a.args.size() > 3) throw Error{"range expects 1 to 3 integer arguments", a.pos};
+        int64_t start = 0, stop, step = 1;
+        if (a.args.size() == 1) {
+          stop = want_int(a.args[0], "range argument", a.pos);
+        } else {
+          start = want_int(a.args[0], "range argument", a.pos);
+          stop = want_int(a.args[1], "range argument", a.pos);
+          if (a.args.size() == 3) step = want_int(a.args[2], "range argument", a.pos);
+        }
+        if (step == 0) throw Error{"range() arg 3 must not be zero", a.pos};
+        const __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+        const __int128 count = span <= 0 ? 0
+                                         : (span + (step > 0 ? step : -static_cast<__int128>(step)) - 1) /
                                                (step > 0 ? step : -static_cast<__int128>(step));
-    if (count > 10'000'000) throw Error{"range too large", a.pos};
-    List out;
-    for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) out.emplace_back(static_cast<int64_t>(start + static_cast<__int128>(k) * step));
-    return Value(std::move(out));
-  }));
+        if (count > 10'000'000) throw Error{"range too large", a.pos};
+        List out;
+        for (int64_t k = 0; k < static_cast<int64_t>(count); ++k)
+          out.emplace_back(static_cast<int64_t>(start + static_cast<__int128>(k) * step));
+        return Value(std::move(out));
+      }));
   auto make_dict = [](bool ns) {
     return [ns](CallArgs& a) {
       Value d = ns ? Value::new_namespace() : Value::new_dict();
@@ -167,22 +192,22 @@ void install_globals(Interp* interp, std::vector<std::pair<std::string, Value>>*
   vars->emplace_back("namespace", Value::function("namespace", make_dict(true)));
   vars->emplace_back("dict", Value::function("dict", make_dict(false)));
   vars->emplace_back("raise_exception", Value::function("raise_exception", [](CallArgs& a) -> Value {
-    throw Error{a.get(0, "message").to_str(), a.pos};
-  }));
+                       throw Error{a.get(0, "message").to_str(), a.pos};
+                     }));
   vars->emplace_back("strftime_now", Value::function("strftime_now", [now](CallArgs& a) {
-    Value fmt = a.get(0, "format");
-    if (!fmt.is_string()) throw Error{"strftime_now expects a format string", a.pos};
-    std::tm tm{};
-    if (now) {
-      tm = *now;
-    } else {
-      const std::time_t t = std::time(nullptr);
-      localtime_r(&t, &tm);
-    }
-    char buf[512];
-    const size_t n = std::strftime(buf, sizeof buf, fmt.as_string().c_str(), &tm);
-    return Value(std::string(buf, n));
-  }));
+                       Value fmt = a.get(0, "format");
+                       if (!fmt.is_string()) throw Error{"strftime_now expects a format string", a.pos};
+                       std::tm tm{};
+                       if (now) {
+                         tm = *now;
+                       } else {
+                         const std::time_t t = std::time(nullptr);
+                         localtime_r(&t, &tm);
+                       }
+                       char buf[512];
+                       const size_t n = std::strftime(buf, sizeof buf, fmt.as_string().c_str(), &tm);
+                       return Value(std::string(buf, n));
+                     }));
 }
 
 Value Interp::filter(const std::string& name, const Value& in, CallArgs& a, Pos pos) {
@@ -365,7 +390,10 @@ Value Interp::filter(const std::string& name, const Value& in, CallArgs& a, Pos 
   }
   if (n == "indent") {
     Value w = a.get(0, "width", Value(4));
-    const std::string pad = w.is_string() ? w.as_string() : std::string(static_cast<size_t>(std::clamp<int64_t>(w.is_int() ? w.as_int() : 4, 0, 1024)), ' ');
+    const std::string pad =
+        w.is_string()
+            ? w.as_string()
+            : std::string(static_cast<size_t>(std::clamp<int64_t>(w.is_int() ? w.as_int() : 4, 0, 1024)), ' ');
     return Value(indent(in.to_str(), pad, a.get(1, "first").truthy(), a.get(2, "blank").truthy()));
   }
   if (n == "wordcount") {

@@ -59,14 +59,20 @@ Interp::Flow Interp::exec(const Body& body, std::string* out) {
 
 Interp::Flow Interp::exec_node(const Node& n, std::string* out) {
   switch (n.kind) {
-    case Node::Kind::kText: *out += n.text; break;
-    case Node::Kind::kOutput: *out += eval(*n.expr).to_str(); break;
+    case Node::Kind::kText:
+      *out += n.text;
+      break;
+    case Node::Kind::kOutput:
+      *out += eval(*n.expr).to_str();
+      break;
     case Node::Kind::kIf:
       for (const auto& [cond, body] : n.branches) {
         if (!cond || eval(*cond).truthy()) return exec(body, out);
       }
       break;
-    case Node::Kind::kFor: exec_for(n, out); break;
+    case Node::Kind::kFor:
+      exec_for(n, out);
+      break;
     case Node::Kind::kSet: {
       Value v = eval(*n.expr);
       if (n.target) {
@@ -88,7 +94,9 @@ Interp::Flow Interp::exec_node(const Node& n, std::string* out) {
       scope_->set(n.targets[0], Value(std::move(captured)));
       break;
     }
-    case Node::Kind::kMacro: scope_->set(n.text, make_macro(n, scope_)); break;
+    case Node::Kind::kMacro:
+      scope_->set(n.text, make_macro(n, scope_));
+      break;
     case Node::Kind::kCallBlock: {
       const Expr& call_expr = *n.expr;
       Value fn = eval(*call_expr.kids[0]);
@@ -112,8 +120,10 @@ Interp::Flow Interp::exec_node(const Node& n, std::string* out) {
       *out += v.to_str();
       break;
     }
-    case Node::Kind::kBreak: return Flow::kBreak;
-    case Node::Kind::kContinue: return Flow::kContinue;
+    case Node::Kind::kBreak:
+      return Flow::kBreak;
+    case Node::Kind::kContinue:
+      return Flow::kContinue;
   }
   return Flow::kNormal;
 }
@@ -210,21 +220,26 @@ Value Interp::make_macro(const Node& n, Scope* defining_scope) {
     } restore{this, saved};
     List varargs;
     for (size_t i = 0; i < a.args.size(); ++i) {
-      if (i < node->params.size()) s.set(node->params[i], a.args[i]);
-      else varargs.push_back(a.args[i]);
+      if (i < node->params.size())
+        s.set(node->params[i], a.args[i]);
+      else
+        varargs.push_back(a.args[i]);
     }
     Value kwargs = Value::new_dict();
     for (auto& [k, v] : a.kwargs) {
       bool is_param = false;
       for (const std::string& p : node->params) is_param = is_param || p == k;
-      if (is_param || k == "caller") s.set(k, v);
-      else kwargs.as_dict().set(k, v);
+      if (is_param || k == "caller")
+        s.set(k, v);
+      else
+        kwargs.as_dict().set(k, v);
     }
     for (size_t i = 0; i < node->params.size(); ++i) {
       bool given = false;
       for (const auto& [k, v] : s.vars) given = given || k == node->params[i];
       if (given) continue;
-      s.set(node->params[i], node->defaults[i] ? eval(*node->defaults[i]) : Value::undefined("'" + node->params[i] + "' is undefined"));
+      s.set(node->params[i],
+            node->defaults[i] ? eval(*node->defaults[i]) : Value::undefined("'" + node->params[i] + "' is undefined"));
     }
     s.set("varargs", Value::tuple(std::move(varargs)));
     s.set("kwargs", kwargs);
@@ -253,8 +268,10 @@ Value Interp::call(const Value& fn, CallArgs& args, Pos pos) {
 
 Value Interp::eval(const Expr& e) {
   switch (e.kind) {
-    case Expr::Kind::kLiteral: return e.literal;
-    case Expr::Kind::kName: return lookup(e.name);
+    case Expr::Kind::kLiteral:
+      return e.literal;
+    case Expr::Kind::kName:
+      return lookup(e.name);
     case Expr::Kind::kList: {
       List l;
       for (const ExprPtr& k : e.kids) l.push_back(eval(*k));
@@ -273,13 +290,17 @@ Value Interp::eval(const Expr& e) {
     case Expr::Kind::kPos: {
       Value v = eval(*e.kids[0]);
       if (v.is_undefined()) throw Error{undefined_message(v.undefined_name()), e.pos};
-      if (!v.is_number()) throw Error{"bad operand type for unary " + std::string(e.kind == Expr::Kind::kNeg ? "-" : "+") + ": '" + v.type_name() + "'", e.pos};
+      if (!v.is_number())
+        throw Error{"bad operand type for unary " + std::string(e.kind == Expr::Kind::kNeg ? "-" : "+") + ": '" +
+                        v.type_name() + "'",
+                    e.pos};
       if (e.kind == Expr::Kind::kPos) return v;
       if (v.is_float()) return Value(-v.as_double());
       if (v.as_int() == INT64_MIN) throw Error{"integer overflow", e.pos};
       return Value(-v.as_int());
     }
-    case Expr::Kind::kNot: return Value(!eval(*e.kids[0]).truthy());
+    case Expr::Kind::kNot:
+      return Value(!eval(*e.kids[0]).truthy());
     case Expr::Kind::kAnd: {
       Value a = eval(*e.kids[0]);
       return a.truthy() ? eval(*e.kids[1]) : a;
@@ -288,7 +309,8 @@ Value Interp::eval(const Expr& e) {
       Value a = eval(*e.kids[0]);
       return a.truthy() ? a : eval(*e.kids[1]);
     }
-    case Expr::Kind::kBinary: return binary(e);
+    case Expr::Kind::kBinary:
+      return binary(e);
     case Expr::Kind::kCompare: {
       Value a = eval(*e.kids[0]);
       Value b = eval(*e.kids[1]);

@@ -46,7 +46,7 @@ class Interp {
   Flow exec_node(const Node& n, std::string* out);
   void exec_for(const Node& n, std::string* out);
   Value make_macro(const Node& n, Scope* defining_scope);
-  Value lookup(const std::string& name) ;
+  Value lookup(const std::string& name);
   Value binary(const Expr& e);
   bool compare(const std::string& op, const Value& a, const Value& b, Pos pos);
   void assign(const std::vector<std::string>& targets, const Value& v, Pos pos);

@@ -100,7 +100,8 @@ class Lexer {
     const size_t start = k;
     while (true) {
       while (k < src_.size() && is_space(src_[k])) ++k;
-      if (k >= src_.size()) throw Error{expr ? "unterminated '{{' (missing '}}')" : "unterminated '{%' (missing '%}')", pos(start - 2)};
+      if (k >= src_.size())
+        throw Error{expr ? "unterminated '{{' (missing '}}')" : "unterminated '{%' (missing '%}')", pos(start - 2)};
       if (open.empty()) {
         size_t m = k;
         if (src_[m] == '-' || (src_[m] == '+' && !expr)) ++m;
@@ -123,7 +124,7 @@ class Lexer {
         k = lex_string(k);
       } else {
         static const char* const kOps[] = {"//", "**", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "<",
-                                           ">", "=", "(", ")", "[", "]", "{", "}", ".", ",", ":", "|"};
+                                           ">",  "=",  "(",  ")",  "[",  "]",  "{", "}", ".", ",", ":", "|"};
         const char* op = nullptr;
         for (const char* o : kOps) {
           if (src_.substr(k).starts_with(o)) {
@@ -136,8 +137,9 @@ class Lexer {
         if (*op == ')' || *op == ']' || *op == '}') {
           const char want = open.empty() ? '\0' : open.back() == '(' ? ')' : open.back() == '[' ? ']' : '}';
           if (*op != want) {
-            throw Error{std::string("unexpected '") + *op + "'" + (want ? std::string(", expected '") + want + "'" : ""),
-                        pos(k)};
+            throw Error{
+                std::string("unexpected '") + *op + "'" + (want ? std::string(", expected '") + want + "'" : ""),
+                pos(k)};
           }
           open.pop_back();
         }
@@ -174,8 +176,10 @@ class Lexer {
     }
     Token t{is_float ? Tok::kFloat : Tok::kInt, text, pos(k)};
     try {
-      if (is_float) t.d = std::stod(text);
-      else t.i = std::stoll(text);
+      if (is_float)
+        t.d = std::stod(text);
+      else
+        t.i = std::stoll(text);
     } catch (const std::exception&) {
       throw Error{"number out of range: " + text, pos(k)};
     }
@@ -195,13 +199,26 @@ class Lexer {
         const char n = src_[e + 1];
         e += 2;
         switch (n) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '\\': out += '\\'; break;
-          case '\'': out += '\''; break;
-          case '"': out += '"'; break;
-          case '\n': break;  // line continuation
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '\'':
+            out += '\'';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case '\n':
+            break;  // line continuation
           default:
             out += '\\';
             out += n;

@@ -138,7 +138,8 @@ std::string py_format(const std::string& fmt, CallArgs& a) {
     Value v;
     if (field.empty()) {
       v = a.get(auto_index++, "\x01");
-    } else if (std::all_of(field.begin(), field.end(), [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
+    } else if (std::all_of(field.begin(), field.end(),
+                           [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
       v = a.get(std::stoul(field), "\x01");
     } else {
       v = a.get(SIZE_MAX, field);
@@ -182,8 +183,10 @@ std::string py_strip(std::string_view s, std::string_view chars, char which) {
 
 List iterate(const Value& v, Pos pos) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return {};
-    case Value::Kind::kList: return v.as_list();
+    case Value::Kind::kUndefined:
+      return {};
+    case Value::Kind::kList:
+      return v.as_list();
     case Value::Kind::kDict: {
       List keys;
       for (const auto& kv : v.as_dict().items) keys.emplace_back(kv.first);
@@ -194,7 +197,8 @@ List iterate(const Value& v, Pos pos) {
       for (std::string_view c : code_points(v.as_string())) chars.emplace_back(c);
       return chars;
     }
-    default: throw Error{"'" + v.type_name() + "' object is not iterable", pos};
+    default:
+      throw Error{"'" + v.type_name() + "' object is not iterable", pos};
   }
 }
 
@@ -219,8 +223,10 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
   const int64_t step = opt(step_v, "step").value_or(1);
   if (step == 0) throw Error{"slice step cannot be zero", pos};
   std::vector<std::string_view> cps;
-  if (obj.is_string()) cps = code_points(obj.as_string());
-  else if (!obj.is_list()) throw Error{"'" + obj.type_name() + "' object is not subscriptable", pos};
+  if (obj.is_string())
+    cps = code_points(obj.as_string());
+  else if (!obj.is_list())
+    throw Error{"'" + obj.type_name() + "' object is not subscriptable", pos};
   const int64_t len = static_cast<int64_t>(obj.is_string() ? cps.size() : obj.as_list().size());
   auto clamp = [&](std::optional<int64_t> v, int64_t dflt) {
     if (!v) return dflt;
@@ -234,8 +240,10 @@ Value slice(const Value& obj, const Value& start_v, const Value& stop_v, const V
   List l;
   // i stays within [-1, len] and |step| can be huge: step in 128 bits so it cannot overflow.
   for (__int128 i = start; step > 0 ? i < stop : i > stop; i += step) {
-    if (obj.is_string()) s += cps[static_cast<size_t>(i)];
-    else l.push_back(obj.as_list()[static_cast<size_t>(i)]);
+    if (obj.is_string())
+      s += cps[static_cast<size_t>(i)];
+    else
+      l.push_back(obj.as_list()[static_cast<size_t>(i)]);
   }
   return obj.is_string() ? Value(std::move(s)) : Value(std::move(l));
 }
@@ -262,8 +270,10 @@ Value method(const Value& obj, const std::string& name) {
         return Value(py_split(o.as_string(), a.get(0, "sep"), m.is_int() ? m.as_int() : -1, a.pos));
       });
     }
-    if (name == "upper") return bind([](const Value& o, CallArgs&) { return Value(ascii_map(o.as_string(), ::toupper)); });
-    if (name == "lower") return bind([](const Value& o, CallArgs&) { return Value(ascii_map(o.as_string(), ::tolower)); });
+    if (name == "upper")
+      return bind([](const Value& o, CallArgs&) { return Value(ascii_map(o.as_string(), ::toupper)); });
+    if (name == "lower")
+      return bind([](const Value& o, CallArgs&) { return Value(ascii_map(o.as_string(), ::tolower)); });
     if (name == "title") return bind([](const Value& o, CallArgs&) { return Value(py_title(o.as_string())); });
     if (name == "capitalize") {
       return bind([](const Value& o, CallArgs&) {
@@ -314,9 +324,12 @@ Value method(const Value& obj, const std::string& name) {
       return bind([k](const Value& o, CallArgs&) {
         List out;
         for (const auto& [key, v] : o.as_dict().items) {
-          if (k == 'i') out.push_back(Value::tuple(List{Value(key), v}));
-          else if (k == 'k') out.emplace_back(key);
-          else out.push_back(v);
+          if (k == 'i')
+            out.push_back(Value::tuple(List{Value(key), v}));
+          else if (k == 'k')
+            out.emplace_back(key);
+          else
+            out.push_back(v);
         }
         return Value(std::move(out));
       });

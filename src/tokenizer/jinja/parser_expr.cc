@@ -302,7 +302,8 @@ ExprPtr Parser::parse_primary() {
         return dict;
       }
       break;
-    default: break;
+    default:
+      break;
   }
   unexpected("an expression");
 }

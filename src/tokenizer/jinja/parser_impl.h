@@ -48,11 +48,20 @@ class Parser {
   [[noreturn]] void unexpected(std::string_view wanted) const {
     std::string got;
     switch (cur().type) {
-      case Tok::kEof: got = "end of template"; break;
-      case Tok::kExprEnd: got = "end of print statement"; break;
-      case Tok::kStmtEnd: got = "end of statement block"; break;
-      case Tok::kText: got = "text"; break;
-      default: got = quote(cur().text);
+      case Tok::kEof:
+        got = "end of template";
+        break;
+      case Tok::kExprEnd:
+        got = "end of print statement";
+        break;
+      case Tok::kStmtEnd:
+        got = "end of statement block";
+        break;
+      case Tok::kText:
+        got = "text";
+        break;
+      default:
+        got = quote(cur().text);
     }
     throw Error{"expected " + std::string(wanted) + ", got " + got, cur().pos};
   }
@@ -81,7 +90,6 @@ class Parser {
     e->kids.push_back(std::move(b));
     return e;
   }
-
 
   // Parses nodes until a `{% name %}` whose name is in `ends` (left unconsumed: *end names it) or EOF.
   Body parse_body(std::initializer_list<std::string_view> ends, std::string_view* end);

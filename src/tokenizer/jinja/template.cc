@@ -20,16 +20,21 @@ Status located(const Error& e) {
 Value from_json(const nlohmann::ordered_json& j, int depth = 0) {
   if (depth > 512) throw Error{"JSON nested deeper than 512 levels", {}};
   switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null: return Value::none();
-    case nlohmann::ordered_json::value_t::boolean: return Value(j.get<bool>());
-    case nlohmann::ordered_json::value_t::number_integer: return Value(j.get<int64_t>());
+    case nlohmann::ordered_json::value_t::null:
+      return Value::none();
+    case nlohmann::ordered_json::value_t::boolean:
+      return Value(j.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+      return Value(j.get<int64_t>());
     case nlohmann::ordered_json::value_t::number_unsigned: {
       const uint64_t u = j.get<uint64_t>();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return Value(static_cast<int64_t>(u));
       return Value(static_cast<double>(u));
     }
-    case nlohmann::ordered_json::value_t::number_float: return Value(j.get<double>());
-    case nlohmann::ordered_json::value_t::string: return Value(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::number_float:
+      return Value(j.get<double>());
+    case nlohmann::ordered_json::value_t::string:
+      return Value(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       List l;
       for (const auto& item : j) l.push_back(from_json(item, depth + 1));
@@ -40,7 +45,8 @@ Value from_json(const nlohmann::ordered_json& j, int depth = 0) {
       for (const auto& [k, v] : j.items()) d.as_dict().set(k, from_json(v, depth + 1));
       return d;
     }
-    default: return Value::none();
+    default:
+      return Value::none();
   }
 }
 

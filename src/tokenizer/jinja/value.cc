@@ -51,14 +51,21 @@ Value CallArgs::get(size_t i, std::string_view name, Value fallback) const {
 bool Value::truthy() const {
   switch (kind_) {
     case Kind::kUndefined:
-    case Kind::kNone: return false;
+    case Kind::kNone:
+      return false;
     case Kind::kBool:
-    case Kind::kInt: return i_ != 0;
-    case Kind::kFloat: return d_ != 0.0;
-    case Kind::kString: return !str_->empty();
-    case Kind::kList: return !list_->empty();
-    case Kind::kDict: return !dict_->items.empty();
-    case Kind::kFunction: return true;
+    case Kind::kInt:
+      return i_ != 0;
+    case Kind::kFloat:
+      return d_ != 0.0;
+    case Kind::kString:
+      return !str_->empty();
+    case Kind::kList:
+      return !list_->empty();
+    case Kind::kDict:
+      return !dict_->items.empty();
+    case Kind::kFunction:
+      return true;
   }
   return false;
 }
@@ -132,13 +139,27 @@ void json_string(const std::string& s, std::string* out) {
   *out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char b[8];
@@ -168,17 +189,28 @@ void json_value(const Value& v, const JsonStyle& st, int depth, std::string* out
   };
   const std::string& item_sep = st.item_sep;
   switch (v.kind()) {
-    case Value::Kind::kNone: *out += "null"; return;
-    case Value::Kind::kBool: *out += v.as_bool() ? "true" : "false"; return;
-    case Value::Kind::kInt: *out += std::to_string(v.as_int()); return;
+    case Value::Kind::kNone:
+      *out += "null";
+      return;
+    case Value::Kind::kBool:
+      *out += v.as_bool() ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      *out += std::to_string(v.as_int());
+      return;
     case Value::Kind::kFloat: {
       const double d = v.as_double();
-      if (std::isnan(d)) *out += "NaN";
-      else if (std::isinf(d)) *out += d > 0 ? "Infinity" : "-Infinity";
-      else *out += format_float(d);
+      if (std::isnan(d))
+        *out += "NaN";
+      else if (std::isinf(d))
+        *out += d > 0 ? "Infinity" : "-Infinity";
+      else
+        *out += format_float(d);
       return;
     }
-    case Value::Kind::kString: json_string(v.as_string(), out); return;
+    case Value::Kind::kString:
+      json_string(v.as_string(), out);
+      return;
     case Value::Kind::kList: {
       const List& l = v.as_list();
       if (l.empty()) {
@@ -217,8 +249,10 @@ void json_value(const Value& v, const JsonStyle& st, int depth, std::string* out
       *out += '}';
       return;
     }
-    case Value::Kind::kUndefined: throw Error{"tojson: Object of type Undefined is not JSON serializable", {}};
-    case Value::Kind::kFunction: throw Error{"tojson: Object of type function is not JSON serializable", {}};
+    case Value::Kind::kUndefined:
+      throw Error{"tojson: Object of type Undefined is not JSON serializable", {}};
+    case Value::Kind::kFunction:
+      throw Error{"tojson: Object of type function is not JSON serializable", {}};
   }
 }
 
@@ -231,12 +265,18 @@ std::string Value::repr() const {
 
 std::string Value::to_str() const {
   switch (kind_) {
-    case Kind::kUndefined: return "";
-    case Kind::kNone: return "None";
-    case Kind::kBool: return i_ ? "True" : "False";
-    case Kind::kInt: return std::to_string(i_);
-    case Kind::kFloat: return format_float(d_);
-    case Kind::kString: return *str_;
+    case Kind::kUndefined:
+      return "";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return i_ ? "True" : "False";
+    case Kind::kInt:
+      return std::to_string(i_);
+    case Kind::kFloat:
+      return format_float(d_);
+    case Kind::kString:
+      return *str_;
     case Kind::kList: {
       std::string out = tuple_ ? "(" : "[";
       for (size_t i = 0; i < list_->size(); ++i) {
@@ -255,7 +295,8 @@ std::string Value::to_str() const {
       }
       return out + "}";
     }
-    case Kind::kFunction: return "<function " + *str_ + ">";
+    case Kind::kFunction:
+      return "<function " + *str_ + ">";
   }
   return "";
 }
@@ -276,8 +317,10 @@ bool Value::equals(const Value& o) const {
   if (kind_ != o.kind_) return false;
   switch (kind_) {
     case Kind::kUndefined:
-    case Kind::kNone: return true;
-    case Kind::kString: return *str_ == *o.str_;
+    case Kind::kNone:
+      return true;
+    case Kind::kString:
+      return *str_ == *o.str_;
     case Kind::kList: {
       if (list_->size() != o.list_->size()) return false;
       for (size_t i = 0; i < list_->size(); ++i) {
@@ -293,22 +336,33 @@ bool Value::equals(const Value& o) const {
       }
       return true;
     }
-    case Kind::kFunction: return fn_ == o.fn_;
-    default: return false;
+    case Kind::kFunction:
+      return fn_ == o.fn_;
+    default:
+      return false;
   }
 }
 
 std::string Value::type_name() const {
   switch (kind_) {
-    case Kind::kUndefined: return "Undefined";
-    case Kind::kNone: return "NoneType";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kString: return "str";
-    case Kind::kList: return "list";
-    case Kind::kDict: return dict_->is_namespace ? "Namespace" : "dict";
-    case Kind::kFunction: return "function";
+    case Kind::kUndefined:
+      return "Undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return "list";
+    case Kind::kDict:
+      return dict_->is_namespace ? "Namespace" : "dict";
+    case Kind::kFunction:
+      return "function";
   }
   return "?";
 }

@@ -43,15 +43,15 @@ class Value {
     return v;
   }
   static Value none() { return Value(Kind::kNone); }
-  Value(bool b) : kind_(Kind::kBool), i_(b) {}  // NOLINT: implicit like Python literals
-  Value(int64_t i) : kind_(Kind::kInt), i_(i) {}  // NOLINT
-  Value(int i) : kind_(Kind::kInt), i_(i) {}      // NOLINT
+  Value(bool b) : kind_(Kind::kBool), i_(b) {}     // NOLINT: implicit like Python literals
+  Value(int64_t i) : kind_(Kind::kInt), i_(i) {}   // NOLINT
+  Value(int i) : kind_(Kind::kInt), i_(i) {}       // NOLINT
   Value(double d) : kind_(Kind::kFloat), d_(d) {}  // NOLINT
   Value(std::string s) : kind_(Kind::kString), str_(std::make_shared<std::string>(std::move(s))) {}  // NOLINT
-  Value(const char* s) : Value(std::string(s)) {}  // NOLINT
-  Value(std::string_view s) : Value(std::string(s)) {}  // NOLINT
-  Value(List l) : kind_(Kind::kList), list_(std::make_shared<List>(std::move(l))) {}  // NOLINT
-  Value(std::shared_ptr<Dict> d) : kind_(Kind::kDict), dict_(std::move(d)) {}  // NOLINT
+  Value(const char* s) : Value(std::string(s)) {}                                                    // NOLINT
+  Value(std::string_view s) : Value(std::string(s)) {}                                               // NOLINT
+  Value(List l) : kind_(Kind::kList), list_(std::make_shared<List>(std::move(l))) {}                 // NOLINT
+  Value(std::shared_ptr<Dict> d) : kind_(Kind::kDict), dict_(std::move(d)) {}                        // NOLINT
   // A tuple: a list that prints as (a, b) the way Python shows tuples (items(), varargs, `(a, b)`).
   static Value tuple(List l) {
     Value v(std::move(l));
