@@ -13,19 +13,15 @@
 //    shifts a dot product by up to scale/2 per flipped element, and these errors compound over layers.
 // The tokens must agree until llama.cpp's top-2 margin falls below the tolerance: from there on the
 // two engines may legitimately pick different tokens, and the rest of that sequence is not compared.
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "edgellm/edgellm.h"
 #include "model/synth.h"
+#include "peer_util.h"
 #include "test_util.h"
 
 namespace edgellm::test {
@@ -44,65 +40,16 @@ const TypeTol kTypes[] = {
     {"q4_K", 1e-2}, {"q5_K", 1e-2}, {"q6_K", 1e-2},
 };
 
-std::string peer_dir() {
-  const char* env = std::getenv("EDGELLM_PEER_DIR");
-  if (env != nullptr && *env != '\0') return env;
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : "/root") + "/.cache/edgellm/llamacpp";
-}
-
-bool peer_required() {
-  const char* env = std::getenv("EDGELLM_REQUIRE_PEER");
-  return env != nullptr && std::string(env) == "1";
-}
-
-// Runs `cmd` through the shell and returns its stdout; `code` gets the exit status.
-std::string run_shell(const std::string& cmd, int* code) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *code = -1;
-    return out;
-  }
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-struct Step {
-  std::vector<std::pair<int32_t, float>> top;  // llama.cpp's top logits, highest first
-};
-struct PeerRun {
-  std::vector<int32_t> tokens;
-  std::vector<Step> steps;
-};
-
 class LlamaCppCrossCheck : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(LlamaCppCrossCheck, GreedyTokensAndTopLogitsAgree) {
   const std::string dir = peer_dir();
-  if (!std::filesystem::exists(dir + "/node_modules/node-llama-cpp/package.json")) {
-    if (peer_required()) FAIL() << "llama.cpp peer not installed in " << dir << " (scripts/peer-install.sh)";
-    GTEST_SKIP() << "SKIPPED LOUDLY: llama.cpp peer not found in " << dir
-                 << "; run scripts/peer-install.sh and/or set EDGELLM_PEER_DIR";
-  }
-  // ES modules resolve packages from the script's own folder, so the script must sit beside node_modules.
-  const std::string script = dir + "/edgellm-greedy.mjs";
-  std::filesystem::copy_file(std::string(EDGELLM_SOURCE_DIR) + "/tests/peer/greedy.mjs", script,
-                             std::filesystem::copy_options::overwrite_existing);
+  EL_REQUIRE_PEER(dir);
 
   const std::string preset_name = GetParam();
   const Preset* preset = find_preset(preset_name);
   ASSERT_NE(preset, nullptr);
   std::vector<std::string> paths;
-  std::string cmd = "node '" + script + "' --n " + std::to_string(kSteps) + " --threads 1 --top-k 5 --prompt ";
-  for (size_t i = 0; i < kPrompt.size(); ++i) {
-    if (i > 0) cmd += ',';
-    cmd += std::to_string(kPrompt[i]);
-  }
   for (const TypeTol& t : kTypes) {
     SynthOptions opts;
     opts.seed = 1234;
@@ -110,28 +57,10 @@ TEST_P(LlamaCppCrossCheck, GreedyTokensAndTopLogitsAgree) {
     ASSERT_TRUE(writer.is_ok()) << t.type << ": " << writer.status().message();
     paths.push_back(temp_dir() + "/" + preset_name + "-" + t.type + ".gguf");
     ASSERT_TRUE(writer->write_file(paths.back()).is_ok());
-    cmd += " --model '" + paths.back() + "'";
   }
-  int code = 0;
-  const std::string out = run_shell(cmd, &code);
-  ASSERT_EQ(code, 0) << "peer failed: " << cmd;
-
-  std::vector<PeerRun> peer;
-  size_t pos = 0;
-  while (pos < out.size()) {
-    size_t nl = out.find('\n', pos);
-    if (nl == std::string::npos) nl = out.size();
-    const nlohmann::json j = nlohmann::json::parse(out.substr(pos, nl - pos));
-    PeerRun r;
-    for (const auto& t : j["tokens"]) r.tokens.push_back(t.get<int32_t>());
-    for (const auto& s : j["steps"]) {
-      Step st;
-      for (const auto& e : s["top"]) st.top.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
-      r.steps.push_back(std::move(st));
-    }
-    peer.push_back(std::move(r));
-    pos = nl + 1;
-  }
+  std::string error;
+  const std::vector<PeerRun> peer = run_peer_greedy(dir, paths, kPrompt, kSteps, 5, &error);
+  ASSERT_TRUE(error.empty()) << error;
   ASSERT_EQ(peer.size(), paths.size());
 
   for (size_t ti = 0; ti < paths.size(); ++ti) {
