@@ -24,9 +24,8 @@ constexpr int kSteps = 32;
 const std::vector<int32_t> kPrompt = {1, 368, 430, 429, 302, 450, 437, 434};
 // llama2.c's run.c, temperature 0, from that prompt: the first 32 tokens after the prompt
 // (../shared/testdata/llama2c/README.md).
-const std::vector<int32_t> kRunC = {353, 325, 266, 386, 269, 293, 446, 279, 317, 442, 447,
-                                    425, 275, 280, 302, 450, 405, 403, 399, 422, 448, 429,
-                                    465, 265, 434, 317, 431, 434, 289, 408, 326, 446};
+const std::vector<int32_t> kRunC = {353, 325, 266, 386, 269, 293, 446, 279, 317, 442, 447, 425, 275, 280, 302, 450,
+                                    405, 403, 399, 422, 448, 429, 465, 265, 434, 317, 431, 434, 289, 408, 326, 446};
 
 struct TypeTol {
   const char* type;
@@ -48,9 +47,9 @@ TEST(LlamaCppLlama2cCrossCheck, GreedyTokensEqualAndTopLogitsAgree) {
   std::vector<std::string> paths;
   for (const TypeTol& t : kTypes) {
     paths.push_back(temp_dir() + "/aidreams260K-" + t.type + ".gguf");
-    const Status st = convert_llama2c(shared_path("testdata/llama2c/aidreams260K.bin"),
-                                      shared_path("testdata/llama2c/tok512.bin"), paths.back(),
-                                      *ggml_type_from_name(t.type));
+    const Status st =
+        convert_llama2c(shared_path("testdata/llama2c/aidreams260K.bin"), shared_path("testdata/llama2c/tok512.bin"),
+                        paths.back(), *ggml_type_from_name(t.type));
     ASSERT_TRUE(st.is_ok()) << t.type << ": " << st.message();
   }
   std::string error;
@@ -98,9 +97,8 @@ TEST(LlamaCppLlama2cCrossCheck, GreedyTokensEqualAndTopLogitsAgree) {
       // A different pick is a failure unless llama.cpp's own top-2 margin is inside the tolerance.
       if (ours.back() != ref.tokens[i]) {
         exempt += margin < tol ? 1 : 0;
-        EXPECT_LT(margin, tol) << "step " << i << ": edgellm picked " << ours.back() << ", llama.cpp "
-                               << ref.tokens[i] << " with a top-2 margin of " << margin << " (tolerance " << tol
-                               << ")";
+        EXPECT_LT(margin, tol) << "step " << i << ": edgellm picked " << ours.back() << ", llama.cpp " << ref.tokens[i]
+                               << " with a top-2 margin of " << margin << " (tolerance " << tol << ")";
       }
       // Feed llama.cpp's token so that an exempt near-tie does not misalign the rest of the comparison.
       if (i + 1 < kSteps) {
@@ -114,11 +112,12 @@ TEST(LlamaCppLlama2cCrossCheck, GreedyTokensEqualAndTopLogitsAgree) {
       EXPECT_EQ(ref.tokens, kRunC) << "llama.cpp f32 differs from llama2.c's run.c";
     }
     exempt_total += exempt;
-    std::printf("[ crosscheck ] aidreams260K %-5s %2d/%d tokens equal, max |dlogit|/range %.2e (tolerance %.0e), "
-                "logit range >= %.1f, min top-2 margin/range %.1e, near-ties %d (%d picked differently), "
-                "tokens %s run.c\n",
-                tt.type, equal, kSteps, worst, tt.rel_tol, min_range, min_margin, near_ties, exempt,
-                ours == kRunC ? "==" : "!=");
+    std::printf(
+        "[ crosscheck ] aidreams260K %-5s %2d/%d tokens equal, max |dlogit|/range %.2e (tolerance %.0e), "
+        "logit range >= %.1f, min top-2 margin/range %.1e, near-ties %d (%d picked differently), "
+        "tokens %s run.c\n",
+        tt.type, equal, kSteps, worst, tt.rel_tol, min_range, min_margin, near_ties, exempt,
+        ours == kRunC ? "==" : "!=");
   }
   std::printf("[ crosscheck ] aidreams260K: %d of %zu steps picked differently (each excused by a near-tie)\n",
               exempt_total, paths.size() * kSteps);

@@ -39,12 +39,12 @@ std::vector<PeerRun> run_peer_greedy(const std::string& dir, const std::vector<s
 
 // Skips the test loudly when the llama.cpp peer is not installed in `dir` (fails instead under
 // EDGELLM_REQUIRE_PEER=1).
-#define EL_REQUIRE_PEER(dir)                                                                         \
-  do {                                                                                               \
-    if (!::edgellm::test::peer_installed(dir)) {                                                     \
-      if (::edgellm::test::peer_required())                                                          \
-        FAIL() << "llama.cpp peer not installed in " << (dir) << " (scripts/peer-install.sh)";       \
-      GTEST_SKIP() << "SKIPPED LOUDLY: llama.cpp peer not found in " << (dir)                        \
-                   << "; run scripts/peer-install.sh and/or set EDGELLM_PEER_DIR";                   \
-    }                                                                                                \
+#define EL_REQUIRE_PEER(dir)                                                                   \
+  do {                                                                                         \
+    if (!::edgellm::test::peer_installed(dir)) {                                               \
+      if (::edgellm::test::peer_required())                                                    \
+        FAIL() << "llama.cpp peer not installed in " << (dir) << " (scripts/peer-install.sh)"; \
+      GTEST_SKIP() << "SKIPPED LOUDLY: llama.cpp peer not found in " << (dir)                  \
+                   << "; run scripts/peer-install.sh and/or set EDGELLM_PEER_DIR";             \
+    }                                                                                          \
   } while (0)
