@@ -4,8 +4,8 @@
 // vpdpbusd multiplies unsigned bytes by signed bytes and sums each 4 into an int32 lane. The repacked
 // weights are the unsigned side: every weight type here is w = d·(q − o) with q an unsigned byte
 // (Q4_0: o = 8, Q5_0: o = 16, Q8_0: q = w + 128, o = 128), so a group's dot product is
-// d_w·d_x·(Σ q·x − o·Σ x), and −o·Σx is where each group's integer accumulator starts. Q4_K's groups
-// are w = s·q − m instead (Q4_1/Q5_1: w = d·q + m, so min = −m): the minimum is applied in float,
+// d_w·d_x·(Σ q·x − o·Σ x), and −o·Σx is where each group's integer accumulator starts. Q4_K's and Q5_K's
+// groups are w = s·q − m instead (Q4_1/Q5_1: w = d·q + m, so min = −m): the minimum is applied in float,
 // m·d_x·Σx per group.
 // Lane r of a packed 64-byte vector holds 4 consecutive columns of row r, so one broadcast of 4
 // activation bytes meets 16 rows at once and no horizontal sums are needed.
@@ -122,28 +122,39 @@ struct PackQ8_0 {
   }
 };
 
-// Q4_K: a 256-column super-block is 8 groups with w = d·sc·q − dmin·m (6-bit sc, m). Bytes
-// qs[32j + i] hold group 2j in the low nibbles and group 2j + 1 in the high ones. The scales are
-// decoded per row in plain code: 16 per group, against 16 × 32 × n_tokens multiply-adds.
-struct PackQ4_K {
-  using Block = BlockQ4_K;
+// Q4_K/Q5_K: a 256-column super-block is 8 groups with w = d·sc·q − dmin·m (6-bit sc, m). Bytes
+// qs[32j + i] hold group 2j in the low nibbles and group 2j + 1 in the high ones; Q5_K's fifth bit of
+// group g, column i is bit g of qh[i]. The scales are decoded per row in plain code: 16 per group,
+// against 16 × 32 × n_tokens multiply-adds.
+template <class B, bool kFiveBit>
+struct PackKQuant {
+  using Block = B;
   static constexpr int kOffset = 0, kGroups = 8;
   static constexpr bool kHasMin = true;
   EL_TARGET_VNNI static void pack(const uint8_t* p, __m512i offs, __mmask16 m, int nr, size_t stride,
                                   const PackOut& out) {
-    const auto* b = reinterpret_cast<const BlockQ4_K*>(p);
+    const auto* b = reinterpret_cast<const B*>(p);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
-    for (int j = 0; j < 4; ++j)
-      for (int c = 0; c < 8; ++c) {
+    const __m512i bit0 = _mm512_set1_epi8(0x01);
+    for (int c = 0; c < 8; ++c) {
+      __m512i qh = _mm512_setzero_si512();
+      if constexpr (kFiveBit) qh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qh + 4 * c, 1);
+      for (int j = 0; j < 4; ++j) {
         const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qs + 32 * j + 4 * c, 1);
-        _mm512_store_si512(out.q[2 * j][c], _mm512_and_si512(v, low4));
-        _mm512_store_si512(out.q[2 * j + 1][c], _mm512_and_si512(_mm512_srli_epi32(v, 4), low4));
+        __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi32(v, 4), low4);
+        if constexpr (kFiveBit) {
+          lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(qh, 2 * j), bit0), 4));
+          hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(qh, 2 * j + 1), bit0), 4));
+        }
+        _mm512_store_si512(out.q[2 * j][c], lo);
+        _mm512_store_si512(out.q[2 * j + 1][c], hi);
       }
+    }
     for (int r = 0; r < 16; ++r) {
       uint8_t sc[8] = {}, mn[8] = {};
       float d = 0.0f, dmin = 0.0f;
       if (r < nr) {
-        const auto* br = reinterpret_cast<const BlockQ4_K*>(p + static_cast<size_t>(r) * stride);
+        const auto* br = reinterpret_cast<const B*>(p + static_cast<size_t>(r) * stride);
         kquant::unpack_scale_min_k4(br->scales, sc, mn);
         d = fp16_to_fp32(br->d);
         dmin = fp16_to_fp32(br->dmin);
@@ -263,7 +274,9 @@ GemmFn x86_vnni_gemm(GgmlType weight_type) {
     case GgmlType::Q8_0:
       return &gemm<PackQ8_0>;
     case GgmlType::Q4_K:
-      return &gemm<PackQ4_K>;
+      return &gemm<PackKQuant<BlockQ4_K, false>>;
+    case GgmlType::Q5_K:
+      return &gemm<PackKQuant<BlockQ5_K, true>>;
     default:
       return nullptr;
   }

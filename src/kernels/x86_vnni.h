@@ -7,7 +7,7 @@
 
 namespace edgellm {
 
-// The VNNI kernel for a weight type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K), or nullptr for other types and on non-x86 builds.
+// The VNNI kernel for a weight type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K), or nullptr for other types and on non-x86 builds.
 GemmFn x86_vnni_gemm(GgmlType weight_type);
 
 }  // namespace edgellm

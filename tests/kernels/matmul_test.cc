@@ -106,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ForwardCase{GgmlType::Q8_0, 50, 1088}, ForwardCase{GgmlType::Q5_0, 33, 1056},
                       ForwardCase{GgmlType::F16, 33, 75}, ForwardCase{GgmlType::F32, 21, 131},
                       ForwardCase{GgmlType::BF16, 5, 40}, ForwardCase{GgmlType::Q4_K, 13, 512},
-                      ForwardCase{GgmlType::Q6_K, 7, 256}),
+                      ForwardCase{GgmlType::Q6_K, 7, 256}, ForwardCase{GgmlType::Q5_K, 11, 512}),
     [](const auto& info) {
       return std::string(type_traits(info.param.type)->name) + "_" + std::to_string(info.param.rows) + "x" +
              std::to_string(info.param.cols);

@@ -91,11 +91,13 @@ std::vector<GemmCase> cases() {
     v.push_back({type, 33, 1056, 13, 2});
     v.push_back({type, 40, 2080, 4, 0});
   }
-  // Q4_K: 256-column super-blocks, 8 groups each, with per-group minimums.
+  // Q4_K/Q5_K: 256-column super-blocks, 8 groups each, with per-group minimums.
   v.push_back({GgmlType::Q4_K, 1, 256, 1, 0});
   v.push_back({GgmlType::Q4_K, 17, 512, 15, 0});
   v.push_back({GgmlType::Q4_K, 33, 1280, 13, 4});
   v.push_back({GgmlType::Q4_K, 16, 2304, 9, 0});
+  v.push_back({GgmlType::Q5_K, 17, 512, 15, 0});
+  v.push_back({GgmlType::Q5_K, 33, 1280, 13, 4});
   return v;
 }
 
