@@ -75,8 +75,44 @@ struct Chat::Impl {
   jinja::Template tmpl;
   std::vector<ChatMessage> messages;
   std::vector<int32_t> cached;  // exactly the tokens in the session's KV cache, in order
+  std::string cached_text;      // the text those tokens spell (special tokens as their text)
   int last_prefill = 0, last_reused = 0;
 };
+
+namespace {
+
+// The prompt for a rendering `text` whose beginning the cache may already hold. Re-tokenizing the whole
+// conversation would not reproduce the reply tokens the model generated (a model need not emit the canonical
+// tokenization of its own text), so when the cached text is a prefix of the rendering, only the rest is
+// tokenized and appended to the cached tokens. One exception: a SentencePiece vocabulary puts a dummy space
+// before text that starts an encoding (and after special tokens), so the rest is tokenized separately only
+// when it starts with a special token, where the whole-text encoding would put that space too.
+std::vector<int32_t> splice_prompt(const Tokenizer& tok, const std::vector<int32_t>& cached,
+                                   const std::string& cached_text, const std::string& text) {
+  if (!cached.empty() && text.size() > cached_text.size() && text.compare(0, cached_text.size(), cached_text) == 0) {
+    const std::string_view rest = std::string_view(text).substr(cached_text.size());
+    std::vector<int32_t> tail = tok.encode(rest, false, true);
+    const auto starts_special = [&] {
+      const TokenType type = tok.vocab().type(tail[0]);
+      const std::string piece = tok.token_to_piece(tail[0], true);
+      return (type == TokenType::kControl || type == TokenType::kUserDefined) && !piece.empty() &&
+             rest.substr(0, piece.size()) == piece;
+    };
+    if (!tail.empty() && (!tok.vocab().add_space_prefix || starts_special())) {
+      std::vector<int32_t> prompt = cached;
+      prompt.insert(prompt.end(), tail.begin(), tail.end());
+      return prompt;
+    }
+  }
+  std::vector<int32_t> prompt = tok.encode(text, false, true);
+  // BOS is added only when the vocabulary asks for it and the template did not already write it.
+  if (tok.vocab().add_bos && tok.bos() >= 0 && (prompt.empty() || prompt[0] != tok.bos())) {
+    prompt.insert(prompt.begin(), tok.bos());
+  }
+  return prompt;
+}
+
+}  // namespace
 
 Chat::Chat(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Chat::~Chat() = default;
@@ -102,6 +138,7 @@ void Chat::set_messages(std::vector<ChatMessage> messages) { impl_->messages = s
 void Chat::reset() {
   impl_->messages.clear();
   impl_->cached.clear();
+  impl_->cached_text.clear();
   impl_->session->reset();
 }
 
@@ -111,12 +148,8 @@ Status Chat::prepare_reply() {
   const Model::Impl& m = *impl_->model->impl();
   Result<std::string> text = edgellm::render_chat(impl_->tmpl, chat_turns_to_value(turns), render_inputs(m, true));
   if (!text.is_ok()) return text.status().with_context("chat template");
-  // Special-token texts in the rendering ("<|im_start|>") are the control tokens they name. BOS is added
-  // only when the vocabulary asks for it and the template did not already write it.
-  std::vector<int32_t> prompt = m.tokenizer->encode(*text, false, true);
-  if (m.tokenizer->vocab().add_bos && m.tokenizer->bos() >= 0 && (prompt.empty() || prompt[0] != m.tokenizer->bos())) {
-    prompt.insert(prompt.begin(), m.tokenizer->bos());
-  }
+  // Special-token texts in the rendering ("<|im_start|>") are the control tokens they name.
+  std::vector<int32_t> prompt = splice_prompt(*m.tokenizer, impl_->cached, impl_->cached_text, *text);
   if (prompt.empty()) return Status::error("the chat template rendered no tokens");
   if (static_cast<int64_t>(prompt.size()) >= impl_->session->n_ctx()) {
     return Status::error("the conversation (" + std::to_string(prompt.size()) +
@@ -129,6 +162,7 @@ Status Chat::prepare_reply() {
   const std::span<const int32_t> rest(prompt.data() + keep, prompt.size() - keep);
   EL_RETURN_IF_ERROR(impl_->session->prefill(rest));
   impl_->cached.insert(impl_->cached.end(), rest.begin(), rest.end());
+  impl_->cached_text = *text;
   impl_->last_prefill = static_cast<int>(rest.size());
   impl_->last_reused = static_cast<int>(keep);
   return Status::ok();
@@ -137,6 +171,7 @@ Status Chat::prepare_reply() {
 Status Chat::accept_token(int32_t token) {
   EL_RETURN_IF_ERROR(impl_->session->decode(token));
   impl_->cached.push_back(token);
+  impl_->cached_text += impl_->model->impl()->tokenizer->token_to_piece(token, true);
   return Status::ok();
 }
 

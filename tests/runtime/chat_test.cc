@@ -95,6 +95,34 @@ TEST(Chat, SecondTurnPrefillsOnlyTheNewTokens) {
   EXPECT_TRUE(c.messages().empty());
 }
 
+TEST(Chat, GeneratedReplyTokensStayInTheCacheNextTurn) {
+  std::shared_ptr<Model> model = tiny_chat_model(true);
+  SessionOptions so;
+  so.n_threads = 1;
+  so.n_ctx = 256;
+  auto session = Session::create(model, so);
+  ASSERT_TRUE(session.is_ok());
+  auto chat = Chat::create(model, session->get());
+  ASSERT_TRUE(chat.is_ok()) << chat.status().message();
+  Chat& c = **chat;
+  c.add_message("user", "Hello there");
+  ASSERT_TRUE(c.prepare_reply().is_ok());
+  const int first = c.last_prefill_tokens();
+  // The "model" replies "Hi" as two byte-fallback tokens: not how "Hi" tokenizes, so re-tokenizing the
+  // conversation would lose them; the cache must keep them anyway.
+  const std::vector<int32_t> reply = model->tokenize("Hi", false);
+  std::vector<int32_t> bytes;
+  for (unsigned char ch : std::string("Hi")) bytes.push_back(3 + ch);  // <0x48>, <0x69> in the built-in vocab
+  ASSERT_EQ(model->token_to_piece(bytes[0]), "H");
+  ASSERT_NE(reply, bytes);
+  for (int32_t t : bytes) ASSERT_TRUE(c.accept_token(t).is_ok());
+  c.add_message("assistant", "Hi");
+  c.add_message("user", "And again");
+  ASSERT_TRUE(c.prepare_reply().is_ok());
+  EXPECT_EQ(c.last_reused_tokens(), first + 2);
+  EXPECT_EQ((*session)->n_past(), first + 2 + c.last_prefill_tokens());
+}
+
 TEST(Chat, ModelWithoutTemplateIsAClearError) {
   std::shared_ptr<Model> model = tiny_chat_model(false);
   auto session = Session::create(model, SessionOptions{1, 64, 64});
