@@ -56,12 +56,6 @@ Layout layout_of(const Llama2cConfig& c) {
   return o;
 }
 
-struct TokenizerData {
-  std::vector<std::string> tokens;
-  std::vector<float> scores;
-  std::vector<int32_t> types;
-};
-
 bool is_byte_piece(const std::string& t) {
   auto hex = [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F') || (ch >= 'a' && ch <= 'f'); };
   return t.size() == 6 && t.compare(0, 3, "<0x") == 0 && hex(t[3]) && hex(t[4]) && t[5] == '>';
@@ -79,17 +73,40 @@ std::string escape_spaces(const std::string& s) {
   return r;
 }
 
+// The storage type of a matrix with rows of `cols` elements.
+GgmlType matrix_type(GgmlType wanted, int64_t cols) {
+  const TypeTraits* t = type_traits(wanted);
+  return cols % t->block_size == 0 ? wanted : GgmlType::F16;
+}
+
+// Adds a tensor filled from `src` (float32 values inside the mapped checkpoint), converting to `type`.
+Status add_from_floats(GgufWriter& w, const std::string& name, GgmlType type, std::vector<int64_t> dims,
+                       const float* src) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  const TypeTraits* t = type_traits(type);
+  return w.add_tensor_lazy(name, type, std::move(dims), [src, n, t](uint8_t* dst) {
+    if (t->type == GgmlType::F32) {
+      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+    } else {
+      t->from_float(src, dst, n);
+    }
+  });
+}
+
+}  // namespace
+
+uint64_t Llama2cConfig::n_floats() const { return layout_of(*this).end; }
+
 // tokenizer.bin: int32 max_token_length, then vocab_size × (float score, int32 length, bytes).
-Result<TokenizerData> read_tokenizer(const std::string& path, int32_t vocab_size) {
-  EL_ASSIGN_OR_RETURN(MappedFile f, MappedFile::open(path));
-  const uint8_t* p = f.data();
-  const uint64_t size = f.size();
+Result<Llama2cVocab> parse_llama2c_tokenizer(const uint8_t* p, uint64_t size, int32_t vocab_size,
+                                             const std::string& path) {
   if (size < 4) return Status::error(path + ": too short for the max_token_length field (" + std::to_string(size) + " bytes)");
   const int32_t max_len = load_i32(p);
   if (max_len <= 0) {
     return Status::error(path + ": max_token_length at byte 0 is " + std::to_string(max_len) + ", expected > 0");
   }
-  TokenizerData t;
+  Llama2cVocab t;
   t.tokens.reserve(static_cast<size_t>(vocab_size));
   uint64_t off = 4;
   for (int32_t id = 0; id < vocab_size; ++id) {
@@ -130,31 +147,6 @@ Result<TokenizerData> read_tokenizer(const std::string& path, int32_t vocab_size
   }
   return t;
 }
-
-// The storage type of a matrix with rows of `cols` elements.
-GgmlType matrix_type(GgmlType wanted, int64_t cols) {
-  const TypeTraits* t = type_traits(wanted);
-  return cols % t->block_size == 0 ? wanted : GgmlType::F16;
-}
-
-// Adds a tensor filled from `src` (float32 values inside the mapped checkpoint), converting to `type`.
-Status add_from_floats(GgufWriter& w, const std::string& name, GgmlType type, std::vector<int64_t> dims,
-                       const float* src) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  const TypeTraits* t = type_traits(type);
-  return w.add_tensor_lazy(name, type, std::move(dims), [src, n, t](uint8_t* dst) {
-    if (t->type == GgmlType::F32) {
-      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-    } else {
-      t->from_float(src, dst, n);
-    }
-  });
-}
-
-}  // namespace
-
-uint64_t Llama2cConfig::n_floats() const { return layout_of(*this).end; }
 
 Result<Llama2cConfig> parse_llama2c_header(const uint8_t* data, uint64_t file_size, const std::string& name) {
   if (file_size < kHeaderBytes) {
@@ -204,7 +196,9 @@ Status convert_llama2c(const std::string& model_bin, const std::string& tokenize
   }
   EL_ASSIGN_OR_RETURN(MappedFile model, MappedFile::open(model_bin));
   EL_ASSIGN_OR_RETURN(Llama2cConfig c, parse_llama2c_header(model.data(), model.size(), model_bin));
-  EL_ASSIGN_OR_RETURN(TokenizerData tok, read_tokenizer(tokenizer_bin, c.vocab_size));
+  EL_ASSIGN_OR_RETURN(MappedFile tok_file, MappedFile::open(tokenizer_bin));
+  EL_ASSIGN_OR_RETURN(Llama2cVocab tok,
+                      parse_llama2c_tokenizer(tok_file.data(), tok_file.size(), c.vocab_size, tokenizer_bin));
 
   const auto u32 = [](int32_t v) { return GgufValue::of_u32(static_cast<uint32_t>(v)); };
   GgufWriter w;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "kernels/ggml_type.h"
@@ -31,6 +32,19 @@ struct Llama2cConfig {
 // Parses and validates the header against the file size (`file_size` bytes in all). Errors name `name`,
 // the field and the expected versus actual size.
 Result<Llama2cConfig> parse_llama2c_header(const uint8_t* data, uint64_t file_size, const std::string& name);
+
+// The pieces of a llama2.c tokenizer.bin as GGUF's tokenizer.ggml.{tokens,scores,token_type} want them.
+struct Llama2cVocab {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;  // GGUF token types: 1 normal, 2 unknown, 3 control, 6 byte
+};
+
+// Parses a tokenizer.bin held in memory (`size` bytes at `data`) for a model of `vocab_size` tokens: int32
+// max_token_length, then per token a float score, an int32 length and the bytes. The file must end exactly
+// after the last token. Errors name `name`, the token id and its byte offset.
+Result<Llama2cVocab> parse_llama2c_tokenizer(const uint8_t* data, uint64_t size, int32_t vocab_size,
+                                             const std::string& name);
 
 // Converts `model_bin` + `tokenizer_bin` into `out_gguf` (written to a temporary name, then renamed).
 // Matrices are stored as `out_type` (F32, F16, BF16 or any type whose traits have from_float); a matrix

@@ -286,6 +286,22 @@ TEST(Llama2c, BadTokenizerIsAnError) {
   EXPECT_THAT(st.message(), HasSubstr("missing.bin"));
 }
 
+TEST(Llama2c, ParsesTokenizerFromMemory) {
+  Synthetic s = synthetic_checkpoint();
+  const auto* p = reinterpret_cast<const uint8_t*>(s.tokenizer.data());
+  auto v = parse_llama2c_tokenizer(p, s.tokenizer.size(), 5, "tok.bin");
+  ASSERT_TRUE(v.is_ok()) << v.status().message();
+  ASSERT_EQ(v->tokens.size(), 5u);
+  EXPECT_EQ(v->tokens[1], "<s>");
+  EXPECT_EQ(v->types[0], 2);  // <unk>
+  EXPECT_EQ(v->scores.size(), 5u);
+  // One token fewer than the model declares leaves the last token's bytes over.
+  auto extra = parse_llama2c_tokenizer(p, s.tokenizer.size(), 4, "tok.bin");
+  ASSERT_FALSE(extra.is_ok());
+  EXPECT_THAT(extra.status().message(), HasSubstr("tok.bin"));
+  EXPECT_FALSE(parse_llama2c_tokenizer(p, 3, 5, "tok.bin").is_ok());
+}
+
 TEST(Llama2c, UnwritableTypeIsAnError) {
   Synthetic s = synthetic_checkpoint();
   const std::string dir = test::temp_dir();
