@@ -90,6 +90,31 @@ TEST(JinjaSyntax, RunawayMacroRecursionIsAnError) {
   EXPECT_NE(out.status().message().find("recursion"), std::string::npos) << out.status().message();
 }
 
+// Found by tests/fuzz/jinja_fuzz.cc: templates that print little but loop, recurse or grow data without bound
+// must fail with a Status in bounded time instead of hanging the render.
+TEST(JinjaSyntax, RunawayWorkIsAnError) {
+  const char* hostile[] = {
+      // 8089 x 590 iterations, the fuzzer's reproducer (printing too little to reach the output cap).
+      "{% for i in range(8089) %}{% for j in range(590) %}.{% endfor %}{% endfor %}",
+      "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+      // Two calls per level: 2^40 calls within the recursion depth limit.
+      "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+      // Doubling a string 40 times.
+      "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+      "{% for i in range(1000) %}{% set r = range(1000000) %}{% endfor %}",
+  };
+  for (const char* src : hostile) {
+    SCOPED_TRACE(src);
+    Result<std::string> out = test::render(src);
+    ASSERT_FALSE(out.is_ok());
+    EXPECT_NE(out.status().message().find("too much work"), std::string::npos) << out.status().message();
+  }
+  // A realistic amount of looping stays well inside the budget.
+  Result<std::string> ok = test::render("{% for i in range(1000) %}{% for j in range(100) %}{% endfor %}{% endfor %}x");
+  ASSERT_TRUE(ok.is_ok()) << ok.status().message();
+  EXPECT_EQ(*ok, "x");
+}
+
 struct ErrorCase {
   const char* source;
   const char* message;  // expected start of the Status message, with line and column

@@ -155,9 +155,8 @@ Value to_float(const Value& v, const Value& dflt) {
 
 void install_globals(Interp* interp, std::vector<std::pair<std::string, Value>>* vars,
                      const std::optional<std::tm>& now) {
-  (void)interp;
   vars->emplace_back(
-      "range", Value::function("range", [](CallArgs& a) {
+      "range", Value::function("range", [interp](CallArgs& a) {
         if (a.args.empty() || a.args.size() > 3) throw Error{"range expects 1 to 3 integer arguments", a.pos};
         int64_t start = 0, stop, step = 1;
         if (a.args.size() == 1) {
@@ -173,6 +172,7 @@ void install_globals(Interp* interp, std::vector<std::pair<std::string, Value>>*
                                          : (span + (step > 0 ? step : -static_cast<__int128>(step)) - 1) /
                                                (step > 0 ? step : -static_cast<__int128>(step));
         if (count > 10'000'000) throw Error{"range too large", a.pos};
+        interp->charge(static_cast<int64_t>(count), a.pos);
         List out;
         for (int64_t k = 0; k < static_cast<int64_t>(count); ++k)
           out.emplace_back(static_cast<int64_t>(start + static_cast<__int128>(k) * step));

@@ -10,11 +10,19 @@ namespace {
 
 constexpr int kMaxDepth = 200;
 constexpr size_t kMaxOutput = size_t{256} << 20;  // a template printing more than this is broken or hostile
+// The work budget of one render: 256K loop iterations or 2M list elements, far beyond any chat template (a
+// conversation of thousands of messages costs thousands of steps) and a fraction of a second of CPU time.
+constexpr int64_t kMaxWork = int64_t{1} << 21;
 
 // An undefined value carries the message Jinja gives when it is used ("'x' is undefined").
 std::string undefined_message(const std::string& what) { return what.empty() ? "value is undefined" : what; }
 
 }  // namespace
+
+void Interp::charge(int64_t units, Pos pos) {
+  work_ += units;
+  if (work_ > kMaxWork) throw Error{"template does too much work (loops, recursion or data too large)", pos};
+}
 
 Value* Interp::Scope::find(const std::string& name) {
   for (Scope* s = this; s != nullptr; s = s->parent) {
@@ -153,6 +161,7 @@ void Interp::exec_for(const Node& n, std::string* out) {
   if (n.cond) {
     List kept;
     for (const Value& item : items) {
+      charge(kStepCost, n.pos);
       s.vars.clear();
       assign(n.targets, item, n.pos);
       if (eval(*n.cond).truthy()) kept.push_back(item);
@@ -161,6 +170,7 @@ void Interp::exec_for(const Node& n, std::string* out) {
   }
   const int64_t len = static_cast<int64_t>(items.size());
   for (int64_t i = 0; i < len; ++i) {
+    charge(kStepCost, n.pos);
     s.vars.clear();
     Value loop = Value::new_dict();
     Dict& d = loop.as_dict();
@@ -202,6 +212,7 @@ Value Interp::make_macro(const Node& n, Scope* defining_scope) {
   }
   return Value::function(n.text.empty() ? "caller" : n.text, [this, node, closure](CallArgs& a) {
     Scope* root = closure.get();
+    charge(kStepCost, a.pos);
     if (++depth_ > kMaxDepth) {
       --depth_;
       throw Error{"macro recursion deeper than " + std::to_string(kMaxDepth), a.pos};
@@ -370,7 +381,11 @@ Value Interp::binary(const Expr& e) {
   Value a = eval(*e.kids[0]);
   Value b = eval(*e.kids[1]);
   const std::string& op = e.name;
-  if (op == "~") return Value(a.to_str() + b.to_str());
+  if (op == "~") {
+    std::string s = a.to_str() + b.to_str();
+    charge(static_cast<int64_t>(s.size() / 16), e.pos);
+    return Value(std::move(s));
+  }
   if (a.is_undefined()) throw Error{undefined_message(a.undefined_name()), e.pos};
   if (b.is_undefined()) throw Error{undefined_message(b.undefined_name()), e.pos};
   auto type_error = [&]() -> Error {
@@ -378,8 +393,12 @@ Value Interp::binary(const Expr& e) {
                  e.pos};
   };
   if (op == "+") {
-    if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+    if (a.is_string() && b.is_string()) {
+      charge(static_cast<int64_t>((a.as_string().size() + b.as_string().size()) / 16), e.pos);
+      return Value(a.as_string() + b.as_string());
+    }
     if (a.is_list() && b.is_list()) {
+      charge(static_cast<int64_t>(a.as_list().size() + b.as_list().size()), e.pos);
       List l = a.as_list();
       l.insert(l.end(), b.as_list().begin(), b.as_list().end());
       return Value(std::move(l));
@@ -393,6 +412,7 @@ Value Interp::binary(const Expr& e) {
     const size_t unit = seq.is_string() ? seq.as_string().size() : seq.as_list().size();
     if (unit == 0) return seq.is_string() ? Value("") : Value(List{});
     if (static_cast<uint64_t>(n) > (size_t{64} << 20) / unit) throw Error{"repetition too large", e.pos};
+    charge(static_cast<int64_t>(static_cast<uint64_t>(n) * unit / (seq.is_string() ? 16 : 1)), e.pos);
     if (seq.is_string()) {
       std::string s;
       for (int64_t i = 0; i < n; ++i) s += seq.as_string();

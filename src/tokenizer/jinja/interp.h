@@ -32,6 +32,12 @@ class Interp {
   // Runs filter `name` (builtins.cc) / test `name`.
   Value filter(const std::string& name, const Value& input, CallArgs& args, Pos pos);
   bool test(const std::string& name, const Value& operand, CallArgs& args, Pos pos);
+  // Counts `units` of work against the render's budget and throws Error at `pos` once it is spent, so a
+  // hostile template (nested loops, exponential macro recursion, doubling strings) fails in bounded time
+  // instead of hanging the caller. A loop iteration or macro call costs kStepCost; building a list costs
+  // one unit per element, a string one per 16 bytes.
+  void charge(int64_t units, Pos pos);
+  static constexpr int64_t kStepCost = 8;
 
  private:
   struct Scope {
@@ -53,7 +59,8 @@ class Interp {
 
   Scope root_;
   Scope* scope_ = &root_;
-  int depth_ = 0;  // macro nesting, bounded so runaway recursion errors instead of overflowing the stack
+  int depth_ = 0;     // macro nesting, bounded so runaway recursion errors instead of overflowing the stack
+  int64_t work_ = 0;  // units charged so far, see charge()
   std::optional<std::tm> now_;
 };
 
