@@ -129,7 +129,11 @@ Result<Vocab> vocab_from_hf_json(const std::string& path) {
   return vocab_from_hf_json_text(ss.str(), path);
 }
 
-Result<Vocab> vocab_from_hf_json_text(std::string_view text, const std::string& where) {
+namespace {
+
+// The import proper. nlohmann::json throws type_error where a field has the wrong JSON type
+// (e.g. "behavior": false); vocab_from_hf_json_text turns that into a Status.
+Result<Vocab> import_hf_json(std::string_view text, const std::string& where) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::error(where + ": not valid JSON");
   if (!j.is_object()) return Status::error(where + ": expected a JSON object");
@@ -228,6 +232,17 @@ Result<Vocab> vocab_from_hf_json_text(std::string_view text, const std::string& 
   v.eot_id = find_first(v, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>"});
   v.eom_id = find_first(v, {"<|eom_id|>"});
   return v;
+}
+
+}  // namespace
+
+Result<Vocab> vocab_from_hf_json_text(std::string_view text, const std::string& where) {
+  try {
+    return import_hf_json(text, where);
+  } catch (const json::exception& e) {
+    // Found by tests/fuzz/hf_tokenizer_json_fuzz.cc: a field of the wrong type used to escape as an exception.
+    return Status::error(where + ": a field has the wrong JSON type (" + e.what() + ")");
+  }
 }
 
 }  // namespace edgellm

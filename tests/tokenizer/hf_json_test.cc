@@ -63,6 +63,12 @@ TEST(HfJson, ErrorsNameThePath) {
     EXPECT_NE(v.status().message().find(needle), std::string::npos) << v.status().message();
   };
   expect_error("{", "x.json: not valid JSON");
+  // Found by hf_tokenizer_json_fuzz: fields of the wrong JSON type are errors, not escaping exceptions.
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}}, "pre_tokenizer": {"type": "Split",
+                   "pattern": {"Regex": "a"}, "behavior": false}})",
+               "wrong JSON type");
+  expect_error(R"({"model": {"type": 7, "vocab": {"a": 0}}})", "wrong JSON type");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "ignore_merges": "yes"}})", "wrong JSON type");
   expect_error(R"({"model": {"type": "Unigram"}})", "model.type");
   expect_error(R"({"model": {"type": "BPE", "vocab": {}}})", "model.vocab");
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": "x"}}})", "model.vocab[\"a\"]");
