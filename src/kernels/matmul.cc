@@ -11,6 +11,7 @@
 #include "kernels/lut_gemv.h"
 #include "kernels/simd_dot.h"
 #include "kernels/simd_gemm.h"
+#include "kernels/simd_kquant.h"
 #include "kernels/type_traits.h"
 
 namespace edgellm {
@@ -64,7 +65,8 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   lin.traits_ = traits;
   lin.act_traits_ = act;
   const SimdKernels simd = simd_kernels(w.type);
-  lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : traits->vec_dot;
+  const VecDotFn kquant_dot = simd_kquant_vec_dot(w.type);
+  lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : kquant_dot != nullptr ? kquant_dot : traits->vec_dot;
   lin.vec_dot4_ = simd.vec_dot4;
   if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
   // The GEMM gathers 4-byte words from 16 rows at a time, with 32-bit row offsets.

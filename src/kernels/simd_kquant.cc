@@ -1,0 +1,178 @@
+// Highway kernels for kernels/simd_kquant.h. hwy 1.0.3 has no int8 dot product, so the weight levels
+// and the Q8_K activations are widened to int16 and multiplied with ReorderWidenMulAccumulate (pmaddwd:
+// pairs summed into int32). The group scale is folded into the int16 weight before the multiply
+// (|level·scale| <= 4096 fits int16), so one int32 accumulator serves the whole super-block instead of
+// one per group: per block |Σ| <= 256·4096·128 < 2^31.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/simd_kquant.cc"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "core/fp16.h"
+#include "kernels/blocks.h"
+#include "kernels/kquant_util.h"
+#include "kernels/simd_kquant.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace edgellm {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Vectors of up to 32 int16: one 512-bit register on AVX3, so a 32-element group is one step there.
+using D16 = hn::CappedTag<int16_t, 32>;
+using D32 = hn::Repartition<int32_t, D16>;
+using DF = hn::Rebind<float, D32>;
+
+// Lanes(d16) consecutive uint8 / int8 values widened to int16.
+HWY_INLINE hn::Vec<D16> LoadU8(D16 d16, const uint8_t* p) {
+  return hn::PromoteTo(d16, hn::LoadU(hn::Rebind<uint8_t, D16>(), p));
+}
+HWY_INLINE hn::Vec<D16> LoadI8(D16 d16, const int8_t* p) {
+  return hn::PromoteTo(d16, hn::LoadU(hn::Rebind<int8_t, D16>(), p));
+}
+
+// acc += Σ pairs of w·x (int16 × int16 → int32). `odd` is ReorderWidenMulAccumulate's second sum.
+HWY_INLINE hn::Vec<D32> MulAcc(hn::Vec<D16> w, hn::Vec<D16> x, hn::Vec<D32> acc, hn::Vec<D32>& odd) {
+  return hn::ReorderWidenMulAccumulate(D32(), w, x, acc, odd);
+}
+
+// Scales of the 16-element groups for Lanes(d16) elements starting at a multiple of Lanes(d16) within
+// group sc[0]: with 32 lanes the vector spans groups sc[0] and sc[1], with at most 16 it lies in sc[0].
+HWY_INLINE hn::Vec<D16> GroupScales16(D16 d16, const int8_t* sc) {
+#if HWY_TARGET != HWY_SCALAR  // one-lane vectors have no halves to combine
+  if constexpr (hn::MaxLanes(D16()) >= 32) {
+    const hn::Half<D16> dh;
+    return hn::Combine(d16, hn::Set(dh, sc[1]), hn::Set(dh, sc[0]));
+  }
+#endif
+  return hn::Set(d16, sc[0]);
+}
+
+// Q4_K and Q5_K: 4 chunks of 64 elements; chunk c's low nibbles qs[32c + l] are element 64c + l (group
+// 2c), its high nibbles element 64c + 32 + l (group 2c + 1). For Q5_K bit 2c / 2c + 1 of qh[l] adds 16.
+// Returns d_x·(d·Σ sc·q·x - dmin·Σ m·bsums) for one block.
+template <bool kHasHighBit>
+HWY_INLINE float BlockDotQ45(const uint16_t d_w, const uint16_t dmin_w, const uint8_t* scales, const uint8_t* qs,
+                             const uint8_t* qh, const BlockQ8_K& b) {
+  const D16 d16;
+  const D32 d32;
+  const size_t N = hn::Lanes(d16);
+  uint8_t sc[8], m[8];
+  kquant::unpack_scale_min_k4(scales, sc, m);
+  const auto mask4 = hn::Set(d16, 0x0F);
+  auto acc = hn::Zero(d32), odd = hn::Zero(d32);
+  for (int c = 0; c < 4; ++c) {
+    const auto s_lo = hn::Set(d16, sc[2 * c]), s_hi = hn::Set(d16, sc[2 * c + 1]);
+    for (size_t k = 0; k < 32; k += N) {
+      const auto raw = LoadU8(d16, qs + 32 * c + k);
+      auto lo = hn::And(raw, mask4);
+      auto hi = hn::ShiftRight<4>(raw);
+      if constexpr (kHasHighBit) {
+        const auto h = hn::ShiftRightSame(LoadU8(d16, qh + k), 2 * c);
+        lo = hn::Or(lo, hn::ShiftLeft<4>(hn::And(h, hn::Set(d16, 1))));
+        hi = hn::Or(hi, hn::ShiftLeft<3>(hn::And(h, hn::Set(d16, 2))));
+      }
+      acc = MulAcc(hn::Mul(lo, s_lo), LoadI8(d16, b.qs + 64 * c + k), acc, odd);
+      acc = MulAcc(hn::Mul(hi, s_hi), LoadI8(d16, b.qs + 64 * c + 32 + k), acc, odd);
+    }
+  }
+  const int32_t sum_q = hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc, odd)));
+  int32_t sum_m = 0;
+  for (int g = 0; g < 8; ++g) sum_m += m[g] * (b.bsums[2 * g] + b.bsums[2 * g + 1]);
+  const float dall = b.d * fp16_to_fp32(d_w);
+  const float dmin = b.d * fp16_to_fp32(dmin_w);
+  return dall * static_cast<float>(sum_q) - dmin * static_cast<float>(sum_m);
+}
+
+float VecDotQ4_K(int64_t n, const void* w, const void* x) {
+  const BlockQ4_K* a = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i)
+    sum += BlockDotQ45<false>(a[i].d, a[i].dmin, a[i].scales, a[i].qs, nullptr, b[i]);
+  return sum;
+}
+
+float VecDotQ5_K(int64_t n, const void* w, const void* x) {
+  const BlockQ5_K* a = static_cast<const BlockQ5_K*>(w);
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i)
+    sum += BlockDotQ45<true>(a[i].d, a[i].dmin, a[i].scales, a[i].qs, a[i].qh, b[i]);
+  return sum;
+}
+
+// Q6_K: two halves of 128; for l < 32, ql[64h + l] holds elements 128h + l (low nibble) and 128h + 64 + l
+// (high nibble), ql[64h + 32 + l] elements 128h + 32 + l and 128h + 96 + l, and bits 0-1, 2-3, 4-5, 6-7
+// of qh[32h + l] are the top bits of elements 128h + l, + 32, + 64, + 96. Levels are q - 32.
+float VecDotQ6_K(int64_t n, const void* w, const void* x) {
+  const BlockQ6_K* a = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
+  const D16 d16;
+  const D32 d32;
+  const DF df;
+  const size_t N = hn::Lanes(d16);
+  const auto mask4 = hn::Set(d16, 0x0F), mask_hi = hn::Set(d16, 0x30), bias = hn::Set(d16, 32);
+  auto accf = hn::Zero(df);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    auto acc = hn::Zero(d32), odd = hn::Zero(d32);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = a[i].ql + 64 * h;
+      const uint8_t* qh = a[i].qh + 32 * h;
+      const int8_t* sc = a[i].scales + 8 * h;  // groups of this half: element 128h + 32j + k is group 8h + 2j + k/16
+      const int8_t* xq = b[i].qs + 128 * h;
+      for (size_t k = 0; k < 32; k += N) {
+        const auto l0 = LoadU8(d16, ql + k), l1 = LoadU8(d16, ql + 32 + k), hb = LoadU8(d16, qh + k);
+        const auto q0 = hn::Sub(hn::Or(hn::And(l0, mask4), hn::And(hn::ShiftLeft<4>(hb), mask_hi)), bias);
+        const auto q1 = hn::Sub(hn::Or(hn::And(l1, mask4), hn::And(hn::ShiftLeft<2>(hb), mask_hi)), bias);
+        const auto q2 = hn::Sub(hn::Or(hn::ShiftRight<4>(l0), hn::And(hb, mask_hi)), bias);
+        const auto q3 = hn::Sub(hn::Or(hn::ShiftRight<4>(l1), hn::And(hn::ShiftRight<2>(hb), mask_hi)), bias);
+        const size_t g = k / 16;
+        acc = MulAcc(hn::Mul(q0, GroupScales16(d16, sc + g)), LoadI8(d16, xq + k), acc, odd);
+        acc = MulAcc(hn::Mul(q1, GroupScales16(d16, sc + 2 + g)), LoadI8(d16, xq + 32 + k), acc, odd);
+        acc = MulAcc(hn::Mul(q2, GroupScales16(d16, sc + 4 + g)), LoadI8(d16, xq + 64 + k), acc, odd);
+        acc = MulAcc(hn::Mul(q3, GroupScales16(d16, sc + 6 + g)), LoadI8(d16, xq + 96 + k), acc, odd);
+      }
+    }
+    // Float accumulation across blocks stays in vector lanes; one horizontal sum per row.
+    accf = hn::MulAdd(hn::ConvertTo(df, hn::Add(acc, odd)), hn::Set(df, b[i].d * fp16_to_fp32(a[i].d)), accf);
+  }
+  return hn::GetLane(hn::SumOfLanes(df, accf));
+}
+
+int64_t KquantDispatchedTarget() { return HWY_TARGET; }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace edgellm
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace edgellm {
+
+HWY_EXPORT(VecDotQ4_K);
+HWY_EXPORT(VecDotQ5_K);
+HWY_EXPORT(VecDotQ6_K);
+HWY_EXPORT(KquantDispatchedTarget);
+
+float simd_vec_dot_q4_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ4_K)(n, w, x); }
+float simd_vec_dot_q5_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ5_K)(n, w, x); }
+float simd_vec_dot_q6_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ6_K)(n, w, x); }
+int64_t simd_kquant_dispatched_target() { return HWY_DYNAMIC_DISPATCH(KquantDispatchedTarget)(); }
+
+VecDotFn simd_kquant_vec_dot(GgmlType weight_type) {
+  // The dispatch tables start out pointing at a chooser stub; make the choice before taking pointers.
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  switch (weight_type) {
+    case GgmlType::Q4_K:
+      return &HWY_DYNAMIC_DISPATCH(VecDotQ4_K);
+    case GgmlType::Q5_K:
+      return &HWY_DYNAMIC_DISPATCH(VecDotQ5_K);
+    case GgmlType::Q6_K:
+      return &HWY_DYNAMIC_DISPATCH(VecDotQ6_K);
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace edgellm
+#endif  // HWY_ONCE

@@ -1,0 +1,172 @@
+// The Highway k-quant dot products on every compiled and supported target, against the scalar oracles.
+#include <gtest/gtest.h>
+#include <hwy/highway.h>
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/fp16.h"
+#include "kernels/blocks.h"
+#include "kernels/quants.h"
+#include "kernels/simd_kquant.h"
+#include "kernels/type_traits.h"
+
+namespace edgellm {
+namespace {
+
+using DotFn = float (*)(int64_t, const void*, const void*);
+
+struct Case {
+  GgmlType type;
+  DotFn simd;
+  DotFn scalar;
+};
+const Case kCases[] = {
+    {GgmlType::Q4_K, simd_vec_dot_q4_k, vec_dot_q4_k},
+    {GgmlType::Q5_K, simd_vec_dot_q5_k, vec_dot_q5_k},
+    {GgmlType::Q6_K, simd_vec_dot_q6_k, vec_dot_q6_k},
+};
+const int64_t kSuperBlocks[] = {1, 3, 7, 11};
+
+std::vector<float> random_normal(int64_t n, uint32_t seed, float scale) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+std::vector<uint8_t> quantize(GgmlType type, const std::vector<float>& x) {
+  const TypeTraits* t = type_traits(type);
+  std::vector<uint8_t> q(row_bytes(*t, static_cast<int64_t>(x.size())));
+  t->from_float(x.data(), q.data(), static_cast<int64_t>(x.size()));
+  return q;
+}
+
+std::vector<float> dequantize(GgmlType type, const std::vector<uint8_t>& q, int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  type_traits(type)->to_float(q.data(), y.data(), n);
+  return y;
+}
+
+// A row of random bytes (every level, scale and high-bit pattern) with sane fp16 super-block scales in
+// [2^-8, 2^-4) (sign random for Q6_K's d, positive for the others' d and dmin).
+std::vector<uint8_t> random_blocks(GgmlType type, int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> mag(1.0f / 256, 1.0f / 16);
+  std::vector<uint8_t> q(row_bytes(*type_traits(type), n));
+  for (uint8_t& b : q) b = static_cast<uint8_t>(byte(rng));
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    if (type == GgmlType::Q6_K) {
+      auto* blk = reinterpret_cast<BlockQ6_K*>(q.data()) + i;
+      const uint16_t d = fp32_to_fp16(byte(rng) & 1 ? mag(rng) : -mag(rng));
+      std::memcpy(&blk->d, &d, sizeof(d));
+    } else {
+      const size_t size = type == GgmlType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ5_K);
+      const uint16_t dd[2] = {fp32_to_fp16(mag(rng)), fp32_to_fp16(mag(rng))};  // d, dmin lead both layouts
+      std::memcpy(q.data() + static_cast<size_t>(i) * size, dd, sizeof(dd));
+    }
+  }
+  return q;
+}
+
+// Runs `body` once per compiled and supported target, with dispatch forced to that target.
+template <class F>
+void for_each_target(F&& body) {
+  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  ASSERT_GE(targets.size(), 2u) << "expected several Highway targets on x86-64";
+  for (int64_t target : targets) {
+    hwy::SetSupportedTargetsForTest(target);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    ASSERT_EQ(simd_kquant_dispatched_target(), target) << "dispatch did not switch to " << hwy::TargetName(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    body();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+// Integer block sums are exact on both paths; only the float accumulation order differs, so the gap is
+// a few float roundings of the terms' magnitude Σ|w·x| (from the dequantized rows).
+double bound(GgmlType wt, const std::vector<uint8_t>& wq, const std::vector<uint8_t>& xq, int64_t n) {
+  const auto w = dequantize(wt, wq, n), x = dequantize(GgmlType::Q8_K, xq, n);
+  double mag = 0;
+  for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(w[i]) * x[i]);
+  return 2e-5 * mag + 1e-6;
+}
+
+TEST(SimdKquant, RandomBlocksMatchScalarOnEveryTarget) {
+  for_each_target([] {
+    for (const Case& c : kCases) {
+      for (int64_t k : kSuperBlocks) {
+        const int64_t n = k * kQK_K;
+        const auto wq = random_blocks(c.type, n, 10 + static_cast<uint32_t>(k));
+        const auto xq = quantize(GgmlType::Q8_K, random_normal(n, 20 + static_cast<uint32_t>(k), 3.0f));
+        const float want = c.scalar(n, wq.data(), xq.data());
+        EXPECT_NEAR(c.simd(n, wq.data(), xq.data()), want, bound(c.type, wq, xq, n))
+            << type_traits(c.type)->name << " n=" << n;
+      }
+    }
+  });
+}
+
+TEST(SimdKquant, QuantizedGaussianRowsMatchScalarOnEveryTarget) {
+  for_each_target([] {
+    for (const Case& c : kCases) {
+      for (int64_t k : kSuperBlocks) {
+        const int64_t n = k * kQK_K;
+        const auto wq = quantize(c.type, random_normal(n, 30 + static_cast<uint32_t>(k), 0.02f));
+        const auto xq = quantize(GgmlType::Q8_K, random_normal(n, 40 + static_cast<uint32_t>(k), 1.0f));
+        const float want = c.scalar(n, wq.data(), xq.data());
+        ASSERT_NE(want, 0.0f);
+        EXPECT_NEAR(c.simd(n, wq.data(), xq.data()), want, bound(c.type, wq, xq, n))
+            << type_traits(c.type)->name << " n=" << n;
+      }
+    }
+  });
+}
+
+// Extreme levels everywhere (max scales, all-ones quants, activations at ±127) stay within int32.
+TEST(SimdKquant, SaturatedBlocksDoNotOverflow) {
+  for_each_target([] {
+    for (const Case& c : kCases) {
+      const int64_t n = 2 * kQK_K;
+      std::vector<uint8_t> wq(row_bytes(*type_traits(c.type), n), 0xFF);
+      for (int64_t i = 0; i < n / kQK_K; ++i) {
+        const uint16_t one = fp32_to_fp16(1.0f);
+        if (c.type == GgmlType::Q6_K) {
+          auto* blk = reinterpret_cast<BlockQ6_K*>(wq.data()) + i;
+          std::memset(blk->ql, 0, sizeof(blk->ql));  // with qh = 0: level 0 - 32 = -32, the largest |level|
+          std::memset(blk->qh, 0, sizeof(blk->qh));
+          std::memset(blk->scales, 0x80, sizeof(blk->scales));  // -128
+          std::memcpy(&blk->d, &one, sizeof(one));
+        } else {
+          const size_t size = c.type == GgmlType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ5_K);
+          const uint16_t d_dmin[2] = {one, one};
+          std::memcpy(wq.data() + static_cast<size_t>(i) * size, d_dmin, sizeof(d_dmin));
+        }
+      }
+      std::vector<float> xf(static_cast<size_t>(n), 1.0f);
+      for (size_t i = 0; i < xf.size(); i += 3) xf[i] = -1.0f;
+      const auto xq = quantize(GgmlType::Q8_K, xf);
+      const float want = c.scalar(n, wq.data(), xq.data());
+      ASSERT_TRUE(std::isfinite(want) && std::fabs(want) > 1e3f) << want;
+      EXPECT_NEAR(c.simd(n, wq.data(), xq.data()), want, 1e-6 * std::fabs(want) + 1e-3) << type_traits(c.type)->name;
+    }
+  });
+}
+
+TEST(SimdKquant, ResolvesOnlyTheTypesWithAFastPath) {
+  EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q4_K), nullptr);
+  EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q5_K), nullptr);
+  EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q6_K), nullptr);
+  EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q2_K), nullptr);
+  EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q8_0), nullptr);
+}
+
+}  // namespace
+}  // namespace edgellm
