@@ -140,6 +140,46 @@ float VecDotQ6_K(int64_t n, const void* w, const void* x) {
   return hn::GetLane(hn::SumOfLanes(df, accf));
 }
 
+// Q2_K: two halves of 128; bits 2j..2j+1 of qs[32h + l] are element 128h + 32j + l (group 8h + 2j + l/16),
+// the 4-bit scale / min of group g the low / high nibble of scales[g].
+float VecDotQ2_K(int64_t n, const void* w, const void* x) {
+  const BlockQ2_K* a = static_cast<const BlockQ2_K*>(w);
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
+  const D16 d16;
+  const D32 d32;
+  const size_t N = hn::Lanes(d16);
+  const auto mask2 = hn::Set(d16, 3);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int8_t sc[16];
+    int32_t sum_m = 0;
+    for (int g = 0; g < 16; ++g) {
+      sc[g] = static_cast<int8_t>(a[i].scales[g] & 0x0F);
+      sum_m += (a[i].scales[g] >> 4) * b[i].bsums[g];
+    }
+    auto acc = hn::Zero(d32), odd = hn::Zero(d32);
+    for (int h = 0; h < 2; ++h) {
+      const int8_t* xq = b[i].qs + 128 * h;
+      const int8_t* sh = sc + 8 * h;
+      for (size_t k = 0; k < 32; k += N) {
+        const auto raw = LoadU8(d16, a[i].qs + 32 * h + k);
+        const size_t g = k / 16;
+        const auto q0 = hn::And(raw, mask2), q1 = hn::And(hn::ShiftRight<2>(raw), mask2);
+        const auto q2 = hn::And(hn::ShiftRight<4>(raw), mask2), q3 = hn::ShiftRight<6>(raw);
+        acc = MulAcc(hn::Mul(q0, GroupScales16(d16, sh + g)), LoadI8(d16, xq + k), acc, odd);
+        acc = MulAcc(hn::Mul(q1, GroupScales16(d16, sh + 2 + g)), LoadI8(d16, xq + 32 + k), acc, odd);
+        acc = MulAcc(hn::Mul(q2, GroupScales16(d16, sh + 4 + g)), LoadI8(d16, xq + 64 + k), acc, odd);
+        acc = MulAcc(hn::Mul(q3, GroupScales16(d16, sh + 6 + g)), LoadI8(d16, xq + 96 + k), acc, odd);
+      }
+    }
+    const int32_t sum_q = hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc, odd)));
+    const float dall = b[i].d * fp16_to_fp32(a[i].d);
+    const float dmin = b[i].d * fp16_to_fp32(a[i].dmin);
+    sum += dall * static_cast<float>(sum_q) - dmin * static_cast<float>(sum_m);
+  }
+  return sum;
+}
+
 int64_t KquantDispatchedTarget() { return HWY_TARGET; }
 
 }  // namespace HWY_NAMESPACE
@@ -149,11 +189,13 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace edgellm {
 
+HWY_EXPORT(VecDotQ2_K);
 HWY_EXPORT(VecDotQ4_K);
 HWY_EXPORT(VecDotQ5_K);
 HWY_EXPORT(VecDotQ6_K);
 HWY_EXPORT(KquantDispatchedTarget);
 
+float simd_vec_dot_q2_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ2_K)(n, w, x); }
 float simd_vec_dot_q4_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ4_K)(n, w, x); }
 float simd_vec_dot_q5_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ5_K)(n, w, x); }
 float simd_vec_dot_q6_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ6_K)(n, w, x); }
@@ -163,6 +205,8 @@ VecDotFn simd_kquant_vec_dot(GgmlType weight_type) {
   // The dispatch tables start out pointing at a chooser stub; make the choice before taking pointers.
   hwy::GetChosenTarget().Update(hwy::SupportedTargets());
   switch (weight_type) {
+    case GgmlType::Q2_K:
+      return &HWY_DYNAMIC_DISPATCH(VecDotQ2_K);
     case GgmlType::Q4_K:
       return &HWY_DYNAMIC_DISPATCH(VecDotQ4_K);
     case GgmlType::Q5_K:

@@ -4,6 +4,7 @@
 #include <hwy/targets.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -25,6 +26,7 @@ struct Case {
   DotFn scalar;
 };
 const Case kCases[] = {
+    {GgmlType::Q2_K, simd_vec_dot_q2_k, vec_dot_q2_k},
     {GgmlType::Q4_K, simd_vec_dot_q4_k, vec_dot_q4_k},
     {GgmlType::Q5_K, simd_vec_dot_q5_k, vec_dot_q5_k},
     {GgmlType::Q6_K, simd_vec_dot_q6_k, vec_dot_q6_k},
@@ -52,6 +54,15 @@ std::vector<float> dequantize(GgmlType type, const std::vector<uint8_t>& q, int6
   return y;
 }
 
+// Stores block i's fp16 d and dmin (Q2_K, Q4_K, Q5_K).
+void set_d_dmin(GgmlType type, uint8_t* row, int64_t i, uint16_t d, uint16_t dmin) {
+  const uint16_t dd[2] = {d, dmin};
+  if (type == GgmlType::Q2_K)  // d, dmin trail the block
+    std::memcpy(row + static_cast<size_t>(i) * sizeof(BlockQ2_K) + offsetof(BlockQ2_K, d), dd, sizeof(dd));
+  else  // d, dmin lead Q4_K and Q5_K blocks
+    std::memcpy(row + static_cast<size_t>(i) * type_traits(type)->type_size, dd, sizeof(dd));
+}
+
 // A row of random bytes (every level, scale and high-bit pattern) with sane fp16 super-block scales in
 // [2^-8, 2^-4) (sign random for Q6_K's d, positive for the others' d and dmin).
 std::vector<uint8_t> random_blocks(GgmlType type, int64_t n, uint32_t seed) {
@@ -66,9 +77,8 @@ std::vector<uint8_t> random_blocks(GgmlType type, int64_t n, uint32_t seed) {
       const uint16_t d = fp32_to_fp16(byte(rng) & 1 ? mag(rng) : -mag(rng));
       std::memcpy(&blk->d, &d, sizeof(d));
     } else {
-      const size_t size = type == GgmlType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ5_K);
-      const uint16_t dd[2] = {fp32_to_fp16(mag(rng)), fp32_to_fp16(mag(rng))};  // d, dmin lead both layouts
-      std::memcpy(q.data() + static_cast<size_t>(i) * size, dd, sizeof(dd));
+      const uint16_t d = fp32_to_fp16(mag(rng));
+      set_d_dmin(type, q.data(), i, d, fp32_to_fp16(mag(rng)));
     }
   }
   return q;
@@ -145,9 +155,7 @@ TEST(SimdKquant, SaturatedBlocksDoNotOverflow) {
           std::memset(blk->scales, 0x80, sizeof(blk->scales));  // -128
           std::memcpy(&blk->d, &one, sizeof(one));
         } else {
-          const size_t size = c.type == GgmlType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ5_K);
-          const uint16_t d_dmin[2] = {one, one};
-          std::memcpy(wq.data() + static_cast<size_t>(i) * size, d_dmin, sizeof(d_dmin));
+          set_d_dmin(c.type, wq.data(), i, one, one);
         }
       }
       std::vector<float> xf(static_cast<size_t>(n), 1.0f);
@@ -164,7 +172,8 @@ TEST(SimdKquant, ResolvesOnlyTheTypesWithAFastPath) {
   EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q4_K), nullptr);
   EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q5_K), nullptr);
   EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q6_K), nullptr);
-  EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q2_K), nullptr);
+  EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q2_K), nullptr);
+  EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q3_K), nullptr);
   EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q8_0), nullptr);
 }
 
