@@ -50,10 +50,10 @@ HWY_INLINE hn::Vec<D16> GroupScales16(D16 d16, const int8_t* sc) {
 
 // Q4_K and Q5_K: 4 chunks of 64 elements; chunk c's low nibbles qs[32c + l] are element 64c + l (group
 // 2c), its high nibbles element 64c + 32 + l (group 2c + 1). For Q5_K bit 2c / 2c + 1 of qh[l] adds 16.
-// Returns d_x·(d·Σ sc·q·x - dmin·Σ m·bsums) for one block.
+// Returns Σ sc·q·x of one block as int32 lanes; *sum_m gets the min term Σ m·bsums.
 template <bool kHasHighBit>
-HWY_INLINE float BlockDotQ45(const uint16_t d_w, const uint16_t dmin_w, const uint8_t* scales, const uint8_t* qs,
-                             const uint8_t* qh, const BlockQ8_K& b) {
+HWY_INLINE hn::Vec<D32> BlockDotQ45(const uint8_t* scales, const uint8_t* qs, const uint8_t* qh, const BlockQ8_K& b,
+                                    int32_t* sum_m) {
   const D16 d16;
   const D32 d32;
   const size_t N = hn::Lanes(d16);
@@ -76,30 +76,36 @@ HWY_INLINE float BlockDotQ45(const uint16_t d_w, const uint16_t dmin_w, const ui
       acc = MulAcc(hn::Mul(hi, s_hi), LoadI8(d16, b.qs + 64 * c + 32 + k), acc, odd);
     }
   }
-  const int32_t sum_q = hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc, odd)));
-  int32_t sum_m = 0;
-  for (int g = 0; g < 8; ++g) sum_m += m[g] * (b.bsums[2 * g] + b.bsums[2 * g + 1]);
-  const float dall = b.d * fp16_to_fp32(d_w);
-  const float dmin = b.d * fp16_to_fp32(dmin_w);
-  return dall * static_cast<float>(sum_q) - dmin * static_cast<float>(sum_m);
+  int32_t sm = 0;
+  for (int g = 0; g < 8; ++g) sm += m[g] * (b.bsums[2 * g] + b.bsums[2 * g + 1]);
+  *sum_m = sm;
+  return hn::Add(acc, odd);
+}
+
+// d_x·(d·Σ sc·q·x - dmin·Σ m·bsums) over the blocks; the scale term accumulates in float lanes, with
+// one horizontal sum per row.
+template <bool kHasHighBit, class Block>
+HWY_INLINE float DotQ45(int64_t n, const Block* a, const BlockQ8_K* b) {
+  const DF df;
+  auto accf = hn::Zero(df);
+  float mins = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* qh = nullptr;
+    if constexpr (kHasHighBit) qh = a[i].qh;
+    int32_t sum_m;
+    const auto q = BlockDotQ45<kHasHighBit>(a[i].scales, a[i].qs, qh, b[i], &sum_m);
+    accf = hn::MulAdd(hn::ConvertTo(df, q), hn::Set(df, b[i].d * fp16_to_fp32(a[i].d)), accf);
+    mins += b[i].d * fp16_to_fp32(a[i].dmin) * static_cast<float>(sum_m);
+  }
+  return hn::GetLane(hn::SumOfLanes(df, accf)) - mins;
 }
 
 float VecDotQ4_K(int64_t n, const void* w, const void* x) {
-  const BlockQ4_K* a = static_cast<const BlockQ4_K*>(w);
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK_K; ++i)
-    sum += BlockDotQ45<false>(a[i].d, a[i].dmin, a[i].scales, a[i].qs, nullptr, b[i]);
-  return sum;
+  return DotQ45<false>(n, static_cast<const BlockQ4_K*>(w), static_cast<const BlockQ8_K*>(x));
 }
 
 float VecDotQ5_K(int64_t n, const void* w, const void* x) {
-  const BlockQ5_K* a = static_cast<const BlockQ5_K*>(w);
-  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / kQK_K; ++i)
-    sum += BlockDotQ45<true>(a[i].d, a[i].dmin, a[i].scales, a[i].qs, a[i].qh, b[i]);
-  return sum;
+  return DotQ45<true>(n, static_cast<const BlockQ5_K*>(w), static_cast<const BlockQ8_K*>(x));
 }
 
 // Q6_K: two halves of 128; for l < 32, ql[64h + l] holds elements 128h + l (low nibble) and 128h + 64 + l
