@@ -186,6 +186,51 @@ float VecDotQ2_K(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+// Level q - 4 + 4·high of Q3_K element 128h + 32·kJ + l: low bits kJ-th pair of raw = qs[32h + l], high bit
+// bit kJ of hm_h = hmask[l] >> 4h.
+template <int kJ>
+HWY_INLINE hn::Vec<D16> Q3Level(hn::Vec<D16> raw, hn::Vec<D16> hm_h) {
+  const D16 d16;
+  const auto low = hn::And(hn::ShiftRight<2 * kJ>(raw), hn::Set(d16, 3));
+  const auto high = hn::ShiftLeft<2>(hn::And(hn::ShiftRight<kJ>(hm_h), hn::Set(d16, 1)));
+  return hn::Sub(hn::Or(low, high), hn::Set(d16, 4));
+}
+
+// Q3_K: the 2-bit layout of Q2_K plus a third bit (bit 4h + j of hmask[l]; clear means subtract 4) and
+// signed 6-bit group scales; |level·scale| <= 4·32.
+float VecDotQ3_K(int64_t n, const void* w, const void* x) {
+  const BlockQ3_K* a = static_cast<const BlockQ3_K*>(w);
+  const BlockQ8_K* b = static_cast<const BlockQ8_K*>(x);
+  const D16 d16;
+  const D32 d32;
+  const DF df;
+  const size_t N = hn::Lanes(d16);
+  auto accf = hn::Zero(df);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int8_t sc[16];
+    kquant::unpack_q3_scales(a[i].scales, sc);
+    auto acc = hn::Zero(d32), odd = hn::Zero(d32);
+    for (int h = 0; h < 2; ++h) {
+      const int8_t* xq = b[i].qs + 128 * h;
+      const int8_t* sh = sc + 8 * h;
+      for (size_t k = 0; k < 32; k += N) {
+        const auto raw = LoadU8(d16, a[i].qs + 32 * h + k);
+        const auto hm_h = hn::ShiftRightSame(LoadU8(d16, a[i].hmask + k), 4 * h);
+        const size_t g = k / 16;
+        acc = MulAcc(hn::Mul(Q3Level<0>(raw, hm_h), GroupScales16(d16, sh + g)), LoadI8(d16, xq + k), acc, odd);
+        acc = MulAcc(hn::Mul(Q3Level<1>(raw, hm_h), GroupScales16(d16, sh + 2 + g)), LoadI8(d16, xq + 32 + k), acc,
+                     odd);
+        acc = MulAcc(hn::Mul(Q3Level<2>(raw, hm_h), GroupScales16(d16, sh + 4 + g)), LoadI8(d16, xq + 64 + k), acc,
+                     odd);
+        acc = MulAcc(hn::Mul(Q3Level<3>(raw, hm_h), GroupScales16(d16, sh + 6 + g)), LoadI8(d16, xq + 96 + k), acc,
+                     odd);
+      }
+    }
+    accf = hn::MulAdd(hn::ConvertTo(df, hn::Add(acc, odd)), hn::Set(df, b[i].d * fp16_to_fp32(a[i].d)), accf);
+  }
+  return hn::GetLane(hn::SumOfLanes(df, accf));
+}
+
 int64_t KquantDispatchedTarget() { return HWY_TARGET; }
 
 }  // namespace HWY_NAMESPACE
@@ -196,12 +241,14 @@ HWY_AFTER_NAMESPACE();
 namespace edgellm {
 
 HWY_EXPORT(VecDotQ2_K);
+HWY_EXPORT(VecDotQ3_K);
 HWY_EXPORT(VecDotQ4_K);
 HWY_EXPORT(VecDotQ5_K);
 HWY_EXPORT(VecDotQ6_K);
 HWY_EXPORT(KquantDispatchedTarget);
 
 float simd_vec_dot_q2_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ2_K)(n, w, x); }
+float simd_vec_dot_q3_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ3_K)(n, w, x); }
 float simd_vec_dot_q4_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ4_K)(n, w, x); }
 float simd_vec_dot_q5_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ5_K)(n, w, x); }
 float simd_vec_dot_q6_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ6_K)(n, w, x); }
@@ -213,6 +260,8 @@ VecDotFn simd_kquant_vec_dot(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::Q2_K:
       return &HWY_DYNAMIC_DISPATCH(VecDotQ2_K);
+    case GgmlType::Q3_K:
+      return &HWY_DYNAMIC_DISPATCH(VecDotQ3_K);
     case GgmlType::Q4_K:
       return &HWY_DYNAMIC_DISPATCH(VecDotQ4_K);
     case GgmlType::Q5_K:

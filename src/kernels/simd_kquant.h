@@ -19,6 +19,7 @@ VecDotFn simd_kquant_vec_dot(GgmlType weight_type);
 // Entry points that dispatch on every call to the target Highway currently chooses, so tests can run
 // each compiled target via hwy::SetSupportedTargetsForTest.
 float simd_vec_dot_q2_k(int64_t n, const void* w, const void* x);  // w Q2_K, x Q8_K
+float simd_vec_dot_q3_k(int64_t n, const void* w, const void* x);  // w Q3_K, x Q8_K
 float simd_vec_dot_q4_k(int64_t n, const void* w, const void* x);  // w Q4_K, x Q8_K
 float simd_vec_dot_q5_k(int64_t n, const void* w, const void* x);  // w Q5_K, x Q8_K
 float simd_vec_dot_q6_k(int64_t n, const void* w, const void* x);  // w Q6_K, x Q8_K

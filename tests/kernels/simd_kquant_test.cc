@@ -27,6 +27,7 @@ struct Case {
 };
 const Case kCases[] = {
     {GgmlType::Q2_K, simd_vec_dot_q2_k, vec_dot_q2_k},
+    {GgmlType::Q3_K, simd_vec_dot_q3_k, vec_dot_q3_k},
     {GgmlType::Q4_K, simd_vec_dot_q4_k, vec_dot_q4_k},
     {GgmlType::Q5_K, simd_vec_dot_q5_k, vec_dot_q5_k},
     {GgmlType::Q6_K, simd_vec_dot_q6_k, vec_dot_q6_k},
@@ -64,7 +65,7 @@ void set_d_dmin(GgmlType type, uint8_t* row, int64_t i, uint16_t d, uint16_t dmi
 }
 
 // A row of random bytes (every level, scale and high-bit pattern) with sane fp16 super-block scales in
-// [2^-8, 2^-4) (sign random for Q6_K's d, positive for the others' d and dmin).
+// [2^-8, 2^-4) (sign random for Q3_K's and Q6_K's d, positive for the others' d and dmin).
 std::vector<uint8_t> random_blocks(GgmlType type, int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> byte(0, 255);
@@ -74,6 +75,10 @@ std::vector<uint8_t> random_blocks(GgmlType type, int64_t n, uint32_t seed) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     if (type == GgmlType::Q6_K) {
       auto* blk = reinterpret_cast<BlockQ6_K*>(q.data()) + i;
+      const uint16_t d = fp32_to_fp16(byte(rng) & 1 ? mag(rng) : -mag(rng));
+      std::memcpy(&blk->d, &d, sizeof(d));
+    } else if (type == GgmlType::Q3_K) {
+      auto* blk = reinterpret_cast<BlockQ3_K*>(q.data()) + i;
       const uint16_t d = fp32_to_fp16(byte(rng) & 1 ? mag(rng) : -mag(rng));
       std::memcpy(&blk->d, &d, sizeof(d));
     } else {
@@ -154,6 +159,8 @@ TEST(SimdKquant, SaturatedBlocksDoNotOverflow) {
           std::memset(blk->qh, 0, sizeof(blk->qh));
           std::memset(blk->scales, 0x80, sizeof(blk->scales));  // -128
           std::memcpy(&blk->d, &one, sizeof(one));
+        } else if (c.type == GgmlType::Q3_K) {  // all ones: level 3, scale 31
+          std::memcpy(&(reinterpret_cast<BlockQ3_K*>(wq.data()) + i)->d, &one, sizeof(one));
         } else {
           set_d_dmin(c.type, wq.data(), i, one, one);
         }
@@ -173,7 +180,7 @@ TEST(SimdKquant, ResolvesOnlyTheTypesWithAFastPath) {
   EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q5_K), nullptr);
   EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q6_K), nullptr);
   EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q2_K), nullptr);
-  EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q3_K), nullptr);
+  EXPECT_NE(simd_kquant_vec_dot(GgmlType::Q3_K), nullptr);
   EXPECT_EQ(simd_kquant_vec_dot(GgmlType::Q8_0), nullptr);
 }
 
