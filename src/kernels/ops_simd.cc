@@ -56,7 +56,7 @@ HWY_EXPORT(AxpyF16);
 
 const F16OpKernels& f16_op_kernels() {
   static const F16OpKernels k = [] {
-    // The dispatch tables start out pointing at a chooser stub; choose before taking pointers.
+    // The dispatch tables start out pointing at a target-choosing trampoline; choose before taking pointers.
     hwy::GetChosenTarget().Update(hwy::SupportedTargets());
     return F16OpKernels{&HWY_DYNAMIC_DISPATCH(DotF16F32), &HWY_DYNAMIC_DISPATCH(AxpyF16)};
   }();

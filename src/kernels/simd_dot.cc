@@ -254,7 +254,7 @@ void simd_quantize_q8_0(const float* src, void* dst, int64_t n) { HWY_DYNAMIC_DI
 int64_t simd_dispatched_target() { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }
 
 SimdKernels simd_kernels(GgmlType weight_type) {
-  // The dispatch tables start out pointing at a chooser stub; make the choice before taking pointers.
+  // The dispatch tables start out pointing at a target-choosing trampoline; make the choice before taking pointers.
   hwy::GetChosenTarget().Update(hwy::SupportedTargets());
   SimdKernels k;
   switch (weight_type) {

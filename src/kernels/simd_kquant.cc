@@ -255,7 +255,7 @@ float simd_vec_dot_q6_k(int64_t n, const void* w, const void* x) { return HWY_DY
 int64_t simd_kquant_dispatched_target() { return HWY_DYNAMIC_DISPATCH(KquantDispatchedTarget)(); }
 
 VecDotFn simd_kquant_vec_dot(GgmlType weight_type) {
-  // The dispatch tables start out pointing at a chooser stub; make the choice before taking pointers.
+  // The dispatch tables start out pointing at a target-choosing trampoline; make the choice before taking pointers.
   hwy::GetChosenTarget().Update(hwy::SupportedTargets());
   switch (weight_type) {
     case GgmlType::Q2_K:
