@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace edgellm::test {
 
@@ -17,6 +18,17 @@ bool shared_required();
 std::string temp_dir();
 // The built edgellm binary.
 std::string cli_path();
+
+// The whole content of a file ("" if it cannot be read).
+std::string read_file(const std::string& path);
+
+// One run of the edgellm binary: exit code (-1 if it did not exit normally) and what it printed.
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+// Runs cli_path() with `args`; `input` is its standard input (a file, so stdin is not a terminal).
+CliResult run_cli(const std::vector<std::string>& args, const std::string& input = "");
 
 }  // namespace edgellm::test
 

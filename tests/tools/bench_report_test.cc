@@ -18,48 +18,8 @@
 
 #include "test_util.h"
 
-extern char** environ;
-
 namespace edgellm::test {
 namespace {
-
-struct CliResult {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-CliResult run_cli(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const std::string base = temp_dir() + "/bench" + std::to_string(counter++);
-  const std::string out_path = base + ".out", err_path = base + ".err";
-  std::vector<std::string> argv_s = {cli_path()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  CliResult r;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
-}
 
 // The tiny-preset run the brief names, once for the JSON, CSV and HTML tests.
 struct TinyRun {
@@ -91,9 +51,9 @@ const TinyRun& tiny_run() {
                    d + "/t.html",
                    "--grid-intensity",
                    "300"});
-    if (t.r.code == 0) t.json = nlohmann::json::parse(slurp(d + "/t.json"));
-    t.csv = slurp(d + "/t.csv");
-    t.html = slurp(d + "/t.html");
+    if (t.r.code == 0) t.json = nlohmann::json::parse(read_file(d + "/t.json"));
+    t.csv = read_file(d + "/t.csv");
+    t.html = read_file(d + "/t.html");
     return t;
   }();
   return run;
@@ -219,7 +179,7 @@ TEST(BenchReport, GridProducesOneRunPerCombination) {
   CliResult r = run_cli({"bench", "--preset", "tiny", "--type", "q8_0,q4_0", "-t", "1,2", "-p", "8,0", "-n", "4",
                          "--reps", "1", "--quick-probe", "--json", json});
   ASSERT_EQ(r.code, 0) << r.err;
-  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  const nlohmann::json j = nlohmann::json::parse(read_file(json));
   ASSERT_EQ(j["runs"].size(), 8u);
   std::set<std::string> combos;
   for (const auto& run : j["runs"]) {
@@ -241,7 +201,7 @@ TEST(BenchReport, SustainedModeRecordsTokensPerSecondOverTime) {
   CliResult r = run_cli({"bench", "--preset", "tiny", "--type", "q8_0", "-t", "1", "-p", "8", "-n", "8", "--duration",
                          "1s", "--quick-probe", "--json", json, "--html", html});
   ASSERT_EQ(r.code, 0) << r.err;
-  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  const nlohmann::json j = nlohmann::json::parse(read_file(json));
   EXPECT_EQ(j["duration_s"], 1.0);
   const nlohmann::json& tl = j["runs"][0]["timeline"];
   ASSERT_GE(tl.size(), 2u);
@@ -249,7 +209,7 @@ TEST(BenchReport, SustainedModeRecordsTokensPerSecondOverTime) {
   for (size_t i = 1; i < tl.size(); ++i) EXPECT_GT(tl[i]["t_s"].get<double>(), tl[i - 1]["t_s"].get<double>());
   EXPECT_GE(tl.back()["t_s"].get<double>(), 1.0);
   EXPECT_GT(tl[0]["decode_tokens_per_s"].get<double>(), 0.0);
-  EXPECT_NE(slurp(html).find("Sustained run"), std::string::npos);
+  EXPECT_NE(read_file(html).find("Sustained run"), std::string::npos);
 }
 
 TEST(BenchReport, PredictRunsNothingAndPrintsPredictions) {
@@ -291,7 +251,7 @@ TEST(BenchReport, CompareLlamaCppReportsBothAndTheRatio) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("llama.cpp decode"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ratio = edgellm / llama.cpp"), std::string::npos) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  const nlohmann::json j = nlohmann::json::parse(read_file(json));
   const nlohmann::json& peer = j["runs"][0]["peer"];
   ASSERT_TRUE(peer.is_object()) << j.dump();
   EXPECT_GT(peer["prompt_tokens_per_s"]["mean"].get<double>(), 0.0);

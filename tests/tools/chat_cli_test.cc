@@ -18,10 +18,12 @@
 #include "model/synth.h"
 #include "test_util.h"
 
-extern char** environ;
-
 namespace edgellm {
 namespace {
+
+using test::CliResult;
+using test::read_file;
+using test::run_cli;
 
 using test::cli_path;
 using test::temp_dir;
@@ -30,47 +32,7 @@ constexpr const char* kTemplate =
     "{% for m in messages %}{{ bos_token if loop.first }}<|{{ m.role }}|>{{ m.content }}{{ eos_token }}{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>{% endif %}";
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-// Runs the edgellm binary with `args` and `input` on stdin (a file, so stdin is not a terminal).
-CliRun run_cli(const std::vector<std::string>& args, const std::string& input = "") {
-  static int counter = 0;
-  const std::string base = temp_dir() + "/chatcli" + std::to_string(counter++);
-  write_file(base + ".in", input);
-  std::vector<std::string> argv_s = {cli_path()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, (base + ".in").c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, (base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, (base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  CliRun r;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  r.out = slurp(base + ".out");
-  r.err = slurp(base + ".err");
-  return r;
-}
 
 std::string make_model(bool with_template) {
   const std::string path = temp_dir() + (with_template ? "/chat_tiny.gguf" : "/chat_tiny_plain.gguf");
@@ -99,7 +61,7 @@ std::vector<std::array<int, 3>> prompt_counts(const std::string& err) {
 TEST(TemplateCli, PrintsTheRendering) {
   const std::string msgs = temp_dir() + "/msgs.json";
   write_file(msgs, R"([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}])");
-  CliRun r = run_cli({"template", "-m", chat_model(), "--messages", msgs, "--add-generation-prompt"});
+  CliResult r = run_cli({"template", "-m", chat_model(), "--messages", msgs, "--add-generation-prompt"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "<s><|system|>Be brief.</s><|user|>Hi</s><|assistant|>");
   r = run_cli({"template", "-m", chat_model(), "--messages", msgs});
@@ -119,7 +81,7 @@ TEST(TemplateCli, PrintsTheRendering) {
 }
 
 TEST(ChatCli, PipeTurnsReuseTheKvCache) {
-  CliRun r = run_cli({"chat", "-m", chat_model(), "-n", "0", "-c", "256", "-t", "1"}, "Hello there\n\nHow are you\n");
+  CliResult r = run_cli({"chat", "-m", chat_model(), "-n", "0", "-c", "256", "-t", "1"}, "Hello there\n\nHow are you\n");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto counts = prompt_counts(r.err);
   ASSERT_EQ(counts.size(), 2u) << r.err;  // the empty line is not a turn
@@ -134,10 +96,10 @@ TEST(ChatCli, PipeTurnsReuseTheKvCache) {
 
 TEST(ChatCli, SaveResetLoadRoundTrips) {
   const std::string saved = temp_dir() + "/conv.json";
-  CliRun r = run_cli({"chat", "-m", chat_model(), "-n", "4", "--temp", "0", "-c", "256", "-t", "1", "--system", "Sys"},
+  CliResult r = run_cli({"chat", "-m", chat_model(), "-n", "4", "--temp", "0", "-c", "256", "-t", "1", "--system", "Sys"},
                      "Hi\n/save " + saved + "\n/reset\n/load " + saved + "\nMore\n/bogus\n");
   ASSERT_EQ(r.code, 0) << r.err;
-  const auto conv = nlohmann::json::parse(slurp(saved));
+  const auto conv = nlohmann::json::parse(read_file(saved));
   ASSERT_EQ(conv.size(), 3u);
   EXPECT_EQ(conv[0]["role"], "system");
   EXPECT_EQ(conv[1]["content"], "Hi");
@@ -149,14 +111,14 @@ TEST(ChatCli, SaveResetLoadRoundTrips) {
   ASSERT_EQ(counts.size(), 2u) << r.err;
   EXPECT_EQ(counts[1][1], 0);                 // /reset emptied the KV cache
   EXPECT_GT(counts[1][0], counts[0][0] + 2);  // the loaded conversation is in the new prompt
-  Result<std::vector<ChatMessage>> back = Chat::messages_from_json(slurp(saved));
+  Result<std::vector<ChatMessage>> back = Chat::messages_from_json(read_file(saved));
   ASSERT_TRUE(back.is_ok());
-  EXPECT_EQ(Chat::messages_to_json(*back), slurp(saved));
+  EXPECT_EQ(Chat::messages_to_json(*back), read_file(saved));
 }
 
 TEST(ChatCli, ModelWithoutTemplateSuggestsTemplateFlag) {
   const std::string plain = make_model(false);
-  CliRun r = run_cli({"chat", "-m", plain}, "Hi\n");
+  CliResult r = run_cli({"chat", "-m", plain}, "Hi\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--template"), std::string::npos) << r.err;
   const std::string tmpl = temp_dir() + "/plain.jinja";
@@ -167,14 +129,14 @@ TEST(ChatCli, ModelWithoutTemplateSuggestsTemplateFlag) {
 }
 
 TEST(RunCli, ChatFlagRendersThePromptAsAUserTurn) {
-  CliRun r = run_cli(
+  CliResult r = run_cli(
       {"run", "-m", chat_model(), "--chat", "--system", "Sys", "-p", "Hi", "-n", "3", "--temp", "0", "-t", "1"});
   ASSERT_EQ(r.code, 0) << r.err;
   // "<s><|system|>Sys</s><|user|>Hi</s><|assistant|>" is many more tokens than the bare prompt.
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.err, m, std::regex(R"(prompt: (\d+) tokens)"))) << r.err;
   EXPECT_GT(std::stoi(m[1]), 10);
-  CliRun plain = run_cli({"run", "-m", chat_model(), "--system", "Sys", "-p", "Hi"});
+  CliResult plain = run_cli({"run", "-m", chat_model(), "--system", "Sys", "-p", "Hi"});
   EXPECT_EQ(plain.code, 2);
   EXPECT_NE(plain.err.find("--system needs --chat"), std::string::npos) << plain.err;
 }

@@ -12,52 +12,8 @@
 
 #include "test_util.h"
 
-extern char** environ;
-
 namespace edgellm::test {
 namespace {
-
-struct CliResult {
-  int code = -1;  // exit status, or -1 if the process did not exit normally (signal)
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Runs the edgellm binary with `args`, capturing stdout and stderr in files.
-CliResult run_cli(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const std::string base = temp_dir() + "/cli" + std::to_string(counter++);
-  const std::string out_path = base + ".out", err_path = base + ".err";
-  std::vector<std::string> argv_s = {cli_path()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  CliResult r;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    r.err = "posix_spawn failed for " + argv_s[0];
-    return r;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
-}
 
 int count_lines(const std::string& s) {
   int n = 0;
@@ -192,7 +148,7 @@ TEST(Cli, BenchWritesJson) {
                          "-t", "1", "--quick-probe", "--json", json_path});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("| pp16 tg8 |"), std::string::npos) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(slurp(json_path));
+  const nlohmann::json j = nlohmann::json::parse(read_file(json_path));
   ASSERT_EQ(j["runs"].size(), 1u);
   const nlohmann::json& run = j["runs"][0];
   EXPECT_EQ(run["n_prompt"], 16);

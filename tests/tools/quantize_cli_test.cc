@@ -19,8 +19,6 @@
 #include "model/synth.h"
 #include "test_util.h"
 
-extern char** environ;
-
 namespace edgellm::test {
 namespace {
 
@@ -140,38 +138,6 @@ TEST(Quantize, Elq4ModelLogitsStayCloseToF32) {
   EXPECT_GT(cos_elq, 0.95);
   EXPECT_LT(err_elq, 1.5 * err_q4) << "q4_0 relative error " << err_q4;
   EXPECT_GT(err_elq, 0.0);  // the model really ran on the quantized weights
-}
-
-struct CliResult {
-  int code = -1;
-  std::string err;
-};
-
-CliResult run_cli(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const std::string err_path = temp_dir() + "/quantize_cli" + std::to_string(counter++) + ".err";
-  std::vector<std::string> argv_s = {cli_path()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  CliResult r;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  std::ifstream f(err_path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  r.err = ss.str();
-  return r;
 }
 
 TEST(QuantizeCli, ConvertsRefusesRequantizeAndValidates) {
