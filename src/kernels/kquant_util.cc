@@ -215,4 +215,17 @@ void quantize_scale_min_superblock(const float* x, int nmax, float rmin, float r
   }
 }
 
+void dequantize_scale_min_groups(uint16_t d16, uint16_t dmin16, const uint8_t scales[12], const int8_t q[256],
+                                 float y[256]) {
+  const float d = fp16_to_fp32(d16);
+  const float dmin = fp16_to_fp32(dmin16);
+  uint8_t sc[8], m[8];
+  unpack_scale_min_k4(scales, sc, m);
+  for (int g = 0; g < 8; ++g) {
+    const float dg = d * static_cast<float>(sc[g]);
+    const float mg = dmin * static_cast<float>(m[g]);
+    for (int l = 0; l < 32; ++l) y[32 * g + l] = dg * static_cast<float>(q[32 * g + l]) - mg;
+  }
+}
+
 }  // namespace edgellm::kquant

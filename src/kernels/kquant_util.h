@@ -110,4 +110,8 @@ inline void unpack_q3_scales(const uint8_t in[12], int8_t sc[16]) {
 void quantize_scale_min_superblock(const float* x, int nmax, float rmin, float rdelta, int nstep, uint8_t L[256],
                                    uint16_t* d, uint16_t* dmin, uint8_t scales[12]);
 
+// Dequantizes the 8 groups of 32 of a Q4_K/Q5_K super-block: y[32g+l] = d·sc[g]·q[32g+l] − dmin·m[g], with the
+// scales and mins unpacked from `scales`, in ggml's float operation order so results are bit-identical.
+void dequantize_scale_min_groups(uint16_t d, uint16_t dmin, const uint8_t scales[12], const int8_t q[256], float y[256]);
+
 }  // namespace edgellm::kquant

@@ -28,18 +28,9 @@ inline void unpack_q5(const BlockQ5_K& b, int8_t q[kQK_K]) {
 void q5_k_to_float(const void* src, float* dst, int64_t n) {
   const BlockQ5_K* b = static_cast<const BlockQ5_K*>(src);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float d = fp16_to_fp32(b[i].d);
-    const float dmin = fp16_to_fp32(b[i].dmin);
-    uint8_t sc[8], m[8];
-    kquant::unpack_scale_min_k4(b[i].scales, sc, m);
     int8_t q[kQK_K];
     unpack_q5(b[i], q);
-    float* y = dst + i * kQK_K;
-    for (int g = 0; g < 8; ++g) {
-      const float dg = d * static_cast<float>(sc[g]);
-      const float mg = dmin * static_cast<float>(m[g]);
-      for (int l = 0; l < 32; ++l) y[32 * g + l] = dg * static_cast<float>(q[32 * g + l]) - mg;
-    }
+    kquant::dequantize_scale_min_groups(b[i].d, b[i].dmin, b[i].scales, q, dst + i * kQK_K);
   }
 }
 
