@@ -13,6 +13,7 @@
 #include "kernels/simd_gemm.h"
 #include "kernels/simd_kquant.h"
 #include "kernels/type_traits.h"
+#include "kernels/x86_gemv.h"
 
 namespace edgellm {
 namespace {
@@ -72,6 +73,11 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   // The GEMM gathers 4-byte words from 16 rows at a time, with 32-bit row offsets.
   if ((act->type == GgmlType::Q8_0 || act->type == GgmlType::Q8_K) && lin.w_.row_stride <= (size_t{1} << 26))
     lin.gemm_ = gemm_kernel(w.type);
+  if (act->type == GgmlType::Q8_0) {
+    const GemvKernel gemv = x86_gemv_best(w.type);
+    lin.gemv_ = gemv.fn;
+    lin.gemv_offset_ = gemv.offset;
+  }
   if (lut_supports(static_cast<uint32_t>(w.type))) {
     EL_ASSIGN_OR_RETURN(LutPacked packed, lut_pack(static_cast<uint32_t>(w.type), w.rows, w.cols, w.data,
                                                    lin.w_.row_stride));
@@ -84,6 +90,9 @@ Result<Linear> Linear::prepare(const WeightView& w) {
 size_t Linear::scratch_bytes(int64_t n_tokens) const {
   if (quantize_x_ == nullptr || n_tokens <= 0) return 0;
   const size_t quantized = static_cast<size_t>(n_tokens) * row_bytes(*act_traits_, w_.cols);
+  // The expanded decode GEMV rows follow the quantized ones, starting 64-byte aligned.
+  if (gemv_ != nullptr && n_tokens <= kGemvMaxTokens)
+    return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemv_act_row_bytes(w_.cols);
   if (gemm_ == nullptr || n_tokens < kGemmMinTokens) return quantized;
   // The expanded GEMM rows follow the quantized ones, starting 64-byte aligned.
   return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemm_act_row_bytes(w_.cols);
@@ -112,6 +121,11 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
 
   if (gemm_ != nullptr && n_tokens >= kGemmMinTokens) {
     forward_gemm(static_cast<const uint8_t*>(xq), x_row, n_tokens, y, pool, scratch);
+    return;
+  }
+
+  if (gemv_ != nullptr && n_tokens <= kGemvMaxTokens) {
+    forward_gemv(static_cast<const uint8_t*>(xq), x_row, n_tokens, y, pool, scratch);
     return;
   }
 
@@ -180,6 +194,29 @@ void Linear::forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, flo
     task.row_begin = b * kGemmTileRows;
     task.row_end = std::min(w_.rows, e * kGemmTileRows);
     gemm_(task);
+  });
+}
+
+void Linear::forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
+                          MatmulScratch& scratch) const {
+  const size_t act_row = gemv_act_row_bytes(w_.cols);
+  uint8_t* acts = scratch.quantized_x.data() + (static_cast<size_t>(n_tokens) * x_row + 63) / 64 * 64;
+  for (int64_t t = 0; t < n_tokens; ++t)
+    gemv_expand_acts(xq + static_cast<size_t>(t) * x_row, w_.cols, gemv_offset_,
+                     acts + static_cast<size_t>(t) * act_row);
+  // Contiguous row ranges per thread: each thread streams one linear stretch of the weights.
+  pool.parallel_for(w_.rows, [&](int64_t b, int64_t e, int) {
+    GemvTask task;
+    task.w = static_cast<const uint8_t*>(w_.data);
+    task.w_stride = w_.row_stride;
+    task.cols = w_.cols;
+    task.acts = acts;
+    task.n_tokens = n_tokens;
+    task.y = y;
+    task.y_stride = w_.rows;
+    task.row_begin = b;
+    task.row_end = e;
+    gemv_(task);
   });
 }
 

@@ -17,6 +17,7 @@ namespace edgellm {
 struct TypeTraits;
 struct LutPacked;
 struct GemmTask;
+struct GemvTask;
 
 // A read-only view of a 2-D weight: `rows` output features, each of `cols` input elements,
 // rows stored contiguously (`row_stride` bytes apart) in `type`. Usually points into the mmapped GGUF.
@@ -58,6 +59,11 @@ class Linear {
   void forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
                     MatmulScratch& scratch) const;
 
+  // forward() for 1..kGemvMaxTokens tokens with the x86 decode GEMV: xq holds the Q8_0 rows (x_row bytes
+  // apart) at the start of scratch; the expanded rows go after them.
+  void forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
+                    MatmulScratch& scratch) const;
+
   WeightView w_;
   const TypeTraits* traits_ = nullptr;
   const TypeTraits* act_traits_ = nullptr;
@@ -74,6 +80,10 @@ class Linear {
                     int64_t n_tokens, float* y, int64_t y_stride) = nullptr;
   // Optional: the int8 GEMM for prompts (kernels/simd_gemm.h), used when n_tokens >= 4.
   void (*gemm_)(const GemmTask& task) = nullptr;
+  // Optional: the x86 int8 decode GEMV (kernels/x86_gemv.h) for 1..3 tokens, and the weight offset its
+  // expanded activation rows carry.
+  void (*gemv_)(const GemvTask& task) = nullptr;
+  int32_t gemv_offset_ = 0;
 };
 
 // Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.
