@@ -95,7 +95,7 @@ size_t Linear::scratch_bytes(int64_t n_tokens) const {
     return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemv_act_row_bytes(w_.cols);
   if (gemm_ == nullptr || n_tokens < kGemmMinTokens) return quantized;
   // The expanded GEMM rows follow the quantized ones, starting 64-byte aligned.
-  return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemm_act_row_bytes(w_.cols);
+  return (quantized + 63) / 64 * 64 + gemm_acts_bytes(n_tokens, w_.cols);
 }
 
 void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const {
@@ -174,12 +174,11 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
 
 void Linear::forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
                           MatmulScratch& scratch) const {
-  const size_t act_row = gemm_act_row_bytes(w_.cols);
   const auto expand = act_traits_->type == GgmlType::Q8_K ? gemm_acts_from_q8_k : gemm_acts_from_q8_0;
   uint8_t* acts = scratch.quantized_x.data() + (static_cast<size_t>(n_tokens) * x_row + 63) / 64 * 64;
   pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
     for (int64_t t = b; t < e; ++t)
-      expand(xq + static_cast<size_t>(t) * x_row, w_.cols, acts + static_cast<size_t>(t) * act_row);
+      expand(xq + static_cast<size_t>(t) * x_row, w_.cols, t, acts);
   });
   const int64_t tiles = (w_.rows + kGemmTileRows - 1) / kGemmTileRows;
   pool.parallel_for(tiles, [&](int64_t b, int64_t e, int) {

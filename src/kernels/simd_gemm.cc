@@ -6,51 +6,82 @@
 #include "core/cpu_features.h"
 #include "core/fp16.h"
 #include "kernels/blocks.h"
+#include "kernels/gemm_pack.h"
 #include "kernels/x86_vnni.h"
 
 namespace edgellm {
+namespace {
 
-bool gemm_supported_cpu() {
+using gemm::kActTokens;
+
+// Token t's slot in its activation tile: where its bytes and per-group floats go.
+struct ActSlot {
+  uint8_t* q;  // step s at q + 32·s
+  float *d, *dsum32, *dsum16;
+};
+
+ActSlot act_slot(int64_t cols, int64_t t, uint8_t* acts) {
+  const gemm::ActLayout l = gemm::act_layout(cols);
+  uint8_t* tile = acts + static_cast<size_t>(t / kActTokens) * l.bytes;
+  const int j = static_cast<int>(t % kActTokens);
+  return {tile + 4 * j, reinterpret_cast<float*>(tile + l.d) + j, reinterpret_cast<float*>(tile + l.dsum32) + j,
+          reinterpret_cast<float*>(tile + l.dsum16) + j};
+}
+
+// Stores 32 int8 values of group g as x + 128 and their scale and sums.
+void put_group(const ActSlot& s, int64_t g, const int8_t* x, float d) {
+  uint8_t u[32];
+  for (int i = 0; i < 32; ++i) u[i] = static_cast<uint8_t>(x[i] ^ 0x80);  // x + 128 without a branch
+  int32_t sum0 = 0, sum1 = 0;
+  for (int i = 0; i < 16; ++i) sum0 += x[i];
+  for (int i = 16; i < 32; ++i) sum1 += x[i];
+  for (int c = 0; c < 8; ++c) std::memcpy(s.q + 32 * (8 * g + c), u + 4 * c, 4);
+  s.d[g * kActTokens] = d;
+  s.dsum32[g * kActTokens] = d * static_cast<float>(sum0 + sum1);
+  s.dsum16[2 * g * kActTokens] = d * static_cast<float>(sum0);
+  s.dsum16[(2 * g + 1) * kActTokens] = d * static_cast<float>(sum1);
+}
+
+}  // namespace
+
+bool gemm_isa_supported(GemmIsa isa) {
   const CpuFeatures& f = cpu_features();
-  return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+  switch (isa) {
+    case GemmIsa::kAvx512Vnni:
+      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+    case GemmIsa::kAvxVnni:
+      return f.avx2 && f.fma && f.f16c && f.avxvnni;
+  }
+  return false;
 }
 
-GemmFn gemm_kernel_unchecked(GgmlType weight_type) { return x86_vnni_gemm(weight_type); }
+bool gemm_supported_cpu() { return gemm_isa_supported(GemmIsa::kAvx512Vnni) || gemm_isa_supported(GemmIsa::kAvxVnni); }
 
-GemmFn gemm_kernel(GgmlType weight_type) { return gemm_supported_cpu() ? gemm_kernel_unchecked(weight_type) : nullptr; }
-
-size_t gemm_act_row_bytes(int64_t cols) {
-  const size_t groups = static_cast<size_t>(cols / kQK8_0);
-  const size_t bytes = static_cast<size_t>(cols) + groups * (sizeof(float) + sizeof(int32_t));
-  return (bytes + 63) / 64 * 64;
+GemmFn gemm_kernel_for(GgmlType weight_type, GemmIsa isa) {
+  return isa == GemmIsa::kAvx512Vnni ? x86_vnni_gemm(weight_type) : x86_avxvnni_gemm(weight_type);
 }
 
-void gemm_acts_from_q8_0(const void* q8_0_row, int64_t cols, uint8_t* dst) {
+GemmFn gemm_kernel(GgmlType weight_type) {
+  for (GemmIsa isa : {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni})
+    if (gemm_isa_supported(isa)) return gemm_kernel_for(weight_type, isa);
+  return nullptr;
+}
+
+size_t gemm_acts_bytes(int64_t n_tokens, int64_t cols) {
+  return static_cast<size_t>((n_tokens + kActTokens - 1) / kActTokens) * gemm::act_layout(cols).bytes;
+}
+
+void gemm_acts_from_q8_0(const void* q8_0_row, int64_t cols, int64_t t, uint8_t* acts) {
   const BlockQ8_0* b = static_cast<const BlockQ8_0*>(q8_0_row);
-  const int64_t groups = cols / kQK8_0;
-  float* d = reinterpret_cast<float*>(dst + cols);
-  int32_t* s = reinterpret_cast<int32_t*>(d + groups);
-  for (int64_t g = 0; g < groups; ++g) {
-    std::memcpy(dst + g * kQK8_0, b[g].qs, kQK8_0);
-    int32_t sum = 0;
-    for (int j = 0; j < kQK8_0; ++j) sum += b[g].qs[j];
-    d[g] = fp16_to_fp32(b[g].d);
-    s[g] = sum;
-  }
+  const ActSlot s = act_slot(cols, t, acts);
+  for (int64_t g = 0; g < cols / kQK8_0; ++g) put_group(s, g, b[g].qs, fp16_to_fp32(b[g].d));
 }
 
-void gemm_acts_from_q8_k(const void* q8_k_row, int64_t cols, uint8_t* dst) {
+void gemm_acts_from_q8_k(const void* q8_k_row, int64_t cols, int64_t t, uint8_t* acts) {
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(q8_k_row);
-  const int64_t groups = cols / 32;
-  float* d = reinterpret_cast<float*>(dst + cols);
-  int32_t* s = reinterpret_cast<int32_t*>(d + groups);
-  for (int64_t i = 0; i < cols / kQK_K; ++i) {
-    std::memcpy(dst + i * kQK_K, b[i].qs, kQK_K);
-    for (int g = 0; g < kQK_K / 32; ++g) {
-      d[i * 8 + g] = b[i].d;
-      s[i * 8 + g] = b[i].bsums[2 * g] + b[i].bsums[2 * g + 1];
-    }
-  }
+  const ActSlot s = act_slot(cols, t, acts);
+  for (int64_t i = 0; i < cols / kQK_K; ++i)
+    for (int g = 0; g < kQK_K / 32; ++g) put_group(s, i * 8 + g, b[i].qs + 32 * g, b[i].d);
 }
 
 }  // namespace edgellm

@@ -1,14 +1,11 @@
-// AVX-512 VNNI prompt GEMM (see kernels/simd_gemm.h for the scheme). Highway 1.0.3 has no int8 dot
-// product, so this is intrinsics, compiled per function for the VNNI target and chosen at run time.
+// AVX-512 VNNI prompt GEMM (see kernels/simd_gemm.h for the scheme, kernels/gemm_pack.h for the data
+// layouts). Highway 1.0.3 has no int8 dot product, so this is intrinsics, compiled per function for the
+// VNNI target and chosen at run time.
 //
-// vpdpbusd multiplies unsigned bytes by signed bytes and sums each 4 into an int32 lane. The repacked
-// weights are the unsigned side: every weight type here is w = d·(q − o) with q an unsigned byte
-// (Q4_0: o = 8, Q5_0: o = 16, Q8_0: q = w + 128, o = 128), so a group's dot product is
-// d_w·d_x·(Σ q·x − o·Σ x), and −o·Σx is where each group's integer accumulator starts. Q4_K's and Q5_K's
-// groups are w = s·q − m instead (Q4_1/Q5_1: w = d·q + m, so min = −m): the minimum is applied in float,
-// m·d_x·Σx per group.
-// Lane r of a packed 64-byte vector holds 4 consecutive columns of row r, so one broadcast of 4
-// activation bytes meets 16 rows at once and no horizontal sums are needed.
+// Register tile: 16 rows (one zmm) × up to 8 tokens. Per 4 columns, one load of the packed weights meets
+// one 4-byte broadcast per token, and vpdpbusd adds 4 products to each row's int32 lane, so no
+// horizontal sums are needed. Per group (16 or 32 columns) the integer sum is converted once and scaled
+// by the row's scale times the token's scale.
 #include "kernels/x86_vnni.h"
 
 #if defined(__x86_64__)
@@ -20,263 +17,147 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/fp16.h"
-#include "kernels/blocks.h"
-#include "kernels/kquant_util.h"
+#include "kernels/gemm_pack.h"
 
 #define EL_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#include "kernels/x86_vnni_pack.h"
 
 namespace edgellm {
 namespace {
 
-constexpr int kGroup = 32;        // columns per scale group (one Q4_0/Q5_0/Q8_0 block)
-constexpr int kChunkGroups = 32;  // groups repacked at a time: 16 rows × 1024 columns = 16 KB, in L1
-constexpr int kMaxTokens = 8;     // tokens per register tile: 8 int32 + 8 float accumulators
+using gemm::ActLayout;
+using gemm::kActTokens;
+using gemm::PackedTile;
 
-// One repacked tile: q[g][c][r][4] bytes (group g, 4-column step c, row r), scale[g][r] and, for types
-// with a per-group minimum (w = scale·q − min), min[g][r].
-struct PackedTile {
-  alignas(64) uint8_t q[kChunkGroups][8][64];
-  alignas(64) float scale[kChunkGroups][16];
-  alignas(64) float min[kChunkGroups][16];
+// Where one token slot's data starts inside an activation tile, from the chunk's first column.
+struct ActPtrs {
+  const uint8_t* q;     // step s of slot j at q + 32·s + 4·j
+  const float* d;       // per 32-column group, slot stride kActTokens
+  const float* dsum;    // per kGroup-column group (d·Σx)
 };
 
-// Where a pack routine writes: kGroups consecutive groups of a PackedTile.
-struct PackOut {
-  uint8_t (*q)[8][64];
-  float (*scale)[16];
-  float (*min)[16];
-};
-
-// Byte offsets of the 16 rows from the tile's first row, for gathers.
-EL_TARGET_VNNI inline __m512i row_offsets(size_t stride) {
-  const __m512i r = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  return _mm512_mullo_epi32(r, _mm512_set1_epi32(static_cast<int32_t>(stride)));
-}
-
-// The fp16 scale at byte 0 of each row's block, as 16 floats.
-EL_TARGET_VNNI inline __m512 gather_scale(const uint8_t* p, __m512i offs, __mmask16 m) {
-  const __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, p, 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(raw));
-}
-
-// Bits 4c..4c+3 of each lane of qh (the 5th bits of columns 4c..4c+3) as bit 4 of each byte.
-// Multiplying 4 bits by 0x00204081 moves bit k to bit 8k (the shifted copies never overlap).
-EL_TARGET_VNNI inline __m512i high_bits(__m512i qh, int c) {
-  const __m512i h = _mm512_and_si512(_mm512_srli_epi32(qh, 4 * c), _mm512_set1_epi32(0xF));
-  const __m512i spread =
-      _mm512_and_si512(_mm512_mullo_epi32(h, _mm512_set1_epi32(0x00204081)), _mm512_set1_epi32(0x01010101));
-  return _mm512_slli_epi32(spread, 4);
-}
-
-// The 4- and 5-bit 32-blocks: Q4_0/Q5_0 are w = d·(q − o); Q4_1/Q5_1 are w = d·q + m, kept as scale d and
-// min −m. The low nibbles of qs dword c are columns 4c.., the high nibbles columns 16 + 4c..; bit j of
-// the 5-bit types' qh is the 5th bit of column j.
-template <class B, bool kFiveBit, bool kMin>
-struct PackLegacy {
-  using Block = B;
-  static constexpr int kOffset = kMin ? 0 : (kFiveBit ? 16 : 8), kGroups = 1;
-  static constexpr bool kHasMin = kMin;
-  EL_TARGET_VNNI static void pack(const uint8_t* p, __m512i offs, __mmask16 m, int, size_t, const PackOut& out) {
-    uint8_t(*q)[64] = out.q[0];
-    const auto* b = reinterpret_cast<const B*>(p);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    __m512i qh = _mm512_setzero_si512();
-    if constexpr (kFiveBit) qh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qh, 1);
-    for (int c = 0; c < 4; ++c) {
-      const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qs + 4 * c, 1);
-      __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi32(v, 4), low4);
-      if constexpr (kFiveBit) {
-        lo = _mm512_or_si512(lo, high_bits(qh, c));
-        hi = _mm512_or_si512(hi, high_bits(qh, c + 4));
-      }
-      _mm512_store_si512(q[c], lo);
-      _mm512_store_si512(q[c + 4], hi);
-    }
-    _mm512_store_ps(out.scale[0], gather_scale(p, offs, m));
-    if constexpr (kMin) {
-      const auto* mp = reinterpret_cast<const uint8_t*>(&b->m);
-      _mm512_store_ps(out.min[0], _mm512_sub_ps(_mm512_setzero_ps(), gather_scale(mp, offs, m)));
-    }
-  }
-};
-using PackQ4_0 = PackLegacy<BlockQ4_0, false, false>;
-using PackQ4_1 = PackLegacy<BlockQ4_1, false, true>;
-using PackQ5_0 = PackLegacy<BlockQ5_0, true, false>;
-using PackQ5_1 = PackLegacy<BlockQ5_1, true, true>;
-
-struct PackQ8_0 {
-  using Block = BlockQ8_0;
-  static constexpr int kOffset = 128, kGroups = 1;
-  static constexpr bool kHasMin = false;
-  EL_TARGET_VNNI static void pack(const uint8_t* p, __m512i offs, __mmask16 m, int, size_t, const PackOut& out) {
-    uint8_t(*q)[64] = out.q[0];
-    float* scale = out.scale[0];
-    const auto* b = reinterpret_cast<const BlockQ8_0*>(p);
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // int8 w -> uint8 w + 128
-    for (int c = 0; c < 8; ++c) {
-      const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qs + 4 * c, 1);
-      _mm512_store_si512(q[c], _mm512_xor_si512(v, flip));
-    }
-    _mm512_store_ps(scale, gather_scale(p, offs, m));
-  }
-};
-
-// Q4_K/Q5_K: a 256-column super-block is 8 groups with w = d·sc·q − dmin·m (6-bit sc, m). Bytes
-// qs[32j + i] hold group 2j in the low nibbles and group 2j + 1 in the high ones; Q5_K's fifth bit of
-// group g, column i is bit g of qh[i]. The scales are decoded per row in plain code: 16 per group,
-// against 16 × 32 × n_tokens multiply-adds.
-template <class B, bool kFiveBit>
-struct PackKQuant {
-  using Block = B;
-  static constexpr int kOffset = 0, kGroups = 8;
-  static constexpr bool kHasMin = true;
-  EL_TARGET_VNNI static void pack(const uint8_t* p, __m512i offs, __mmask16 m, int nr, size_t stride,
-                                  const PackOut& out) {
-    const auto* b = reinterpret_cast<const B*>(p);
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    const __m512i bit0 = _mm512_set1_epi8(0x01);
-    for (int c = 0; c < 8; ++c) {
-      __m512i qh = _mm512_setzero_si512();
-      if constexpr (kFiveBit) qh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qh + 4 * c, 1);
-      for (int j = 0; j < 4; ++j) {
-        const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, b->qs + 32 * j + 4 * c, 1);
-        __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi32(v, 4), low4);
-        if constexpr (kFiveBit) {
-          lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(qh, 2 * j), bit0), 4));
-          hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(qh, 2 * j + 1), bit0), 4));
-        }
-        _mm512_store_si512(out.q[2 * j][c], lo);
-        _mm512_store_si512(out.q[2 * j + 1][c], hi);
-      }
-    }
-    for (int r = 0; r < 16; ++r) {
-      uint8_t sc[8] = {}, mn[8] = {};
-      float d = 0.0f, dmin = 0.0f;
-      if (r < nr) {
-        const auto* br = reinterpret_cast<const B*>(p + static_cast<size_t>(r) * stride);
-        kquant::unpack_scale_min_k4(br->scales, sc, mn);
-        d = fp16_to_fp32(br->d);
-        dmin = fp16_to_fp32(br->dmin);
-      }
-      for (int g = 0; g < 8; ++g) {
-        out.scale[g][r] = d * static_cast<float>(sc[g]);
-        out.min[g][r] = dmin * static_cast<float>(mn[g]);
-      }
-    }
-  }
-};
-
-// Where each token's expanded activation row keeps its values, scales and sums (kernels/simd_gemm.h).
-struct ActRows {
-  const uint8_t* base;
-  size_t stride;
-  int64_t cols;
-  const int8_t* q(int64_t t) const { return reinterpret_cast<const int8_t*>(base + static_cast<size_t>(t) * stride); }
-  const float* d(int64_t t) const {
-    return reinterpret_cast<const float*>(base + static_cast<size_t>(t) * stride + cols);
-  }
-  const int32_t* s(int64_t t) const { return reinterpret_cast<const int32_t*>(d(t) + cols / kGroup); }
-};
-
-// T tokens × 16 rows over `groups` packed groups starting at group g0; y (row stride y_stride floats)
+// T tokens × 16 rows over `groups` packed groups of kGroup columns; y (row stride y_stride floats)
 // receives the sums for the rows in mask m, added to what is there unless `first`.
-template <int T, bool kHasMin>
-EL_TARGET_VNNI void tile_tokens(const PackedTile& tile, int groups, int32_t offset, const ActRows& acts, int64_t t0,
-                                int64_t g0, float* y, int64_t y_stride, __mmask16 m, bool first) {
-  const int8_t* xq[T];
-  const float* xd[T];
-  const int32_t* xs[T];
-  for (int t = 0; t < T; ++t) {
-    xq[t] = acts.q(t0 + t) + g0 * kGroup;
-    xd[t] = acts.d(t0 + t) + g0;
-    xs[t] = acts.s(t0 + t) + g0;
-  }
+template <int T, int kGroup, bool kHasMin>
+EL_TARGET_VNNI void tile_tokens(const PackedTile& tile, int groups, const ActPtrs& a, float* y, int64_t y_stride,
+                                __mmask16 m, bool first) {
+  constexpr int kSteps = kGroup / 4;
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int g = 0; g < groups; ++g) {
+    const __m512i corr = _mm512_load_si512(tile.corr[g]);
     __m512i isum[T];
-    for (int t = 0; t < T; ++t) isum[t] = _mm512_set1_epi32(-offset * xs[t][g]);
-    for (int c = 0; c < 8; ++c) {
-      const __m512i w = _mm512_load_si512(tile.q[g][c]);
+    for (int t = 0; t < T; ++t) isum[t] = corr;
+    const uint8_t* xq = a.q + g * kSteps * 32;
+    for (int c = 0; c < kSteps; ++c) {
+      const __m512i w = _mm512_load_si512(tile.q[g * kSteps + c]);
       for (int t = 0; t < T; ++t) {
         int32_t x4;
-        std::memcpy(&x4, xq[t] + g * kGroup + 4 * c, sizeof(x4));
-        isum[t] = _mm512_dpbusd_epi32(isum[t], w, _mm512_set1_epi32(x4));
+        std::memcpy(&x4, xq + 32 * c + 4 * t, sizeof(x4));
+        isum[t] = _mm512_dpbusd_epi32(isum[t], _mm512_set1_epi32(x4), w);
       }
     }
     const __m512 s = _mm512_load_ps(tile.scale[g]);
+    const float* xd = a.d + (g * kGroup / 32) * kActTokens;
     for (int t = 0; t < T; ++t)
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(s, _mm512_set1_ps(xd[t][g])), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(s, _mm512_set1_ps(xd[t])), acc[t]);
     if constexpr (kHasMin) {
       const __m512 mn = _mm512_load_ps(tile.min[g]);
-      for (int t = 0; t < T; ++t)
-        acc[t] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(xd[t][g] * static_cast<float>(xs[t][g])), acc[t]);
+      for (int t = 0; t < T; ++t) acc[t] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(a.dsum[g * kActTokens + t]), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) {
-    float* yt = y + (t0 + t) * y_stride;
+    float* yt = y + t * y_stride;
     __m512 v = acc[t];
     if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yt));
     _mm512_mask_storeu_ps(yt, m, v);
   }
 }
 
+// Tile repack policies: gathers of 16 rows (x86_vnni_pack.h) or the portable per-row repack.
+template <class G>
+struct GatherPack : G {
+  EL_TARGET_VNNI static void pack(const uint8_t* w, size_t stride, int nr, int cols, PackedTile& tile) {
+    const __m512i offs = gemm::row_offsets(stride);
+    const __mmask16 m = static_cast<__mmask16>((1u << nr) - 1);
+    for (int k = 0; k < cols / G::kCols; ++k)
+      G::pack_block(w + static_cast<size_t>(k) * sizeof(typename G::Block), offs, m, nr, stride, tile, k);
+  }
+};
+template <class Dec>
+struct PortablePack : Dec {
+  EL_TARGET_VNNI static void pack(const uint8_t* w, size_t stride, int nr, int cols, PackedTile& tile) {
+    gemm::pack_tile<Dec>(w, stride, nr, cols, tile);
+  }
+};
+
 template <class Pack>
-EL_TARGET_VNNI void gemm(const GemmTask& task) {
-  static_assert(kChunkGroups % Pack::kGroups == 0, "a chunk holds whole blocks");
+EL_TARGET_VNNI void gemm_avx512(const GemmTask& task) {
+  static_assert(gemm::kChunkCols % Pack::kCols == 0, "a chunk holds whole blocks");
+  constexpr int kGroup = Pack::kGroup;
   PackedTile tile;
-  const ActRows acts{task.acts, gemm_act_row_bytes(task.cols), task.cols};
-  const __m512i offs = row_offsets(task.w_stride);
-  const int64_t n_groups = task.cols / kGroup;
-  for (int64_t r0 = task.row_begin; r0 < task.row_end; r0 += kGemmTileRows) {
-    const int64_t nr = std::min<int64_t>(kGemmTileRows, task.row_end - r0);
+  const ActLayout layout = gemm::act_layout(task.cols);
+  const size_t dsum_off = kGroup == 32 ? layout.dsum32 : layout.dsum16;
+  for (int64_t r0 = task.row_begin; r0 < task.row_end; r0 += gemm::kTileRows) {
+    const int64_t nr = std::min<int64_t>(gemm::kTileRows, task.row_end - r0);
     const __mmask16 m = static_cast<__mmask16>((1u << nr) - 1);
     const uint8_t* wrow = task.w + static_cast<size_t>(r0) * task.w_stride;
-    for (int64_t g0 = 0; g0 < n_groups; g0 += kChunkGroups) {
-      const int groups = static_cast<int>(std::min<int64_t>(kChunkGroups, n_groups - g0));
-      for (int g = 0; g < groups; g += Pack::kGroups)
-        Pack::pack(wrow + static_cast<size_t>((g0 + g) / Pack::kGroups) * sizeof(typename Pack::Block), offs, m,
-                   static_cast<int>(nr), task.w_stride, PackOut{&tile.q[g], &tile.scale[g], &tile.min[g]});
-      const bool first = g0 == 0;
-      float* y = task.y + r0;
-      int64_t t = 0;
-      for (; t + 8 <= task.n_tokens; t += 8)
-        tile_tokens<8, Pack::kHasMin>(tile, groups, Pack::kOffset, acts, t, g0, y, task.rows, m, first);
-      if (t + 4 <= task.n_tokens) {
-        tile_tokens<4, Pack::kHasMin>(tile, groups, Pack::kOffset, acts, t, g0, y, task.rows, m, first);
-        t += 4;
+    for (int64_t c0 = 0; c0 < task.cols; c0 += gemm::kChunkCols) {
+      const int cols = static_cast<int>(std::min<int64_t>(gemm::kChunkCols, task.cols - c0));
+      Pack::pack(wrow + static_cast<size_t>(c0 / Pack::kCols) * sizeof(typename Pack::Block), task.w_stride,
+                static_cast<int>(nr), cols, tile);
+      const int groups = cols / kGroup;
+      const bool first = c0 == 0;
+      for (int64_t t0 = 0; t0 < task.n_tokens; t0 += kActTokens) {
+        const uint8_t* base = task.acts + static_cast<size_t>(t0 / kActTokens) * layout.bytes;
+        const int n = static_cast<int>(std::min<int64_t>(kActTokens, task.n_tokens - t0));
+        // Token slots j.. of this tile, in register tiles of 8, 4, 2 and 1 tokens.
+        auto run = [&](auto tokens, int j) {
+          const ActPtrs a{base + c0 * 8 + 4 * j, reinterpret_cast<const float*>(base + layout.d) + c0 / 32 * 8 + j,
+                          reinterpret_cast<const float*>(base + dsum_off) + c0 / kGroup * 8 + j};
+          tile_tokens<decltype(tokens)::value, kGroup, Pack::kHasMin>(tile, groups, a, task.y + (t0 + j) * task.rows + r0,
+                                                                     task.rows, m, first);
+        };
+        int j = 0;
+        if (n == 8) {
+          run(std::integral_constant<int, 8>{}, 0);
+          continue;
+        }
+        if (n - j >= 4) run(std::integral_constant<int, 4>{}, j), j += 4;
+        if (n - j >= 2) run(std::integral_constant<int, 2>{}, j), j += 2;
+        if (n - j >= 1) run(std::integral_constant<int, 1>{}, j);
       }
-      if (t + 2 <= task.n_tokens) {
-        tile_tokens<2, Pack::kHasMin>(tile, groups, Pack::kOffset, acts, t, g0, y, task.rows, m, first);
-        t += 2;
-      }
-      if (t < task.n_tokens)
-        tile_tokens<1, Pack::kHasMin>(tile, groups, Pack::kOffset, acts, t, g0, y, task.rows, m, first);
     }
   }
 }
 
-static_assert(kMaxTokens == 8, "gemm() peels token tiles of 8, 4, 2, 1");
+static_assert(kActTokens == 8, "gemm_avx512() peels register tiles of 8, 4, 2, 1 tokens");
+static_assert(gemm::kTileRows == kGemmTileRows, "one packed tile is one zmm of rows");
 
 }  // namespace
 
 GemmFn x86_vnni_gemm(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::Q4_0:
-      return &gemm<PackQ4_0>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ4_0>>;
     case GgmlType::Q4_1:
-      return &gemm<PackQ4_1>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ4_1>>;
     case GgmlType::Q5_0:
-      return &gemm<PackQ5_0>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ5_0>>;
     case GgmlType::Q5_1:
-      return &gemm<PackQ5_1>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ5_1>>;
     case GgmlType::Q8_0:
-      return &gemm<PackQ8_0>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ8_0>>;
+    case GgmlType::Q2_K:
+      return &gemm_avx512<PortablePack<gemm::DecQ2_K>>;
+    case GgmlType::Q3_K:
+      return &gemm_avx512<PortablePack<gemm::DecQ3_K>>;
     case GgmlType::Q4_K:
-      return &gemm<PackKQuant<BlockQ4_K, false>>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ4_K>>;
     case GgmlType::Q5_K:
-      return &gemm<PackKQuant<BlockQ5_K, true>>;
+      return &gemm_avx512<GatherPack<gemm::GatherQ5_K>>;
+    case GgmlType::Q6_K:
+      return &gemm_avx512<PortablePack<gemm::DecQ6_K>>;
     default:
       return nullptr;
   }

@@ -1,6 +1,7 @@
-// The prompt GEMM (kernels/simd_gemm.h) against the scalar row dot products, on shapes that cross every
-// tile edge: rows around the 16-row tile, columns around the 1024-column repack chunk, token counts that
-// exercise the 8/4/2/1 register tiles, and padded row strides.
+// The prompt GEMM (kernels/simd_gemm.h) against the scalar row dot products, for every weight type with a
+// GEMM kernel and every instruction-set variant this CPU runs, on shapes that cross every tile edge: rows
+// around the 16-row tile and its 8-row halves, columns around the 1024-column repack chunk, token counts
+// that exercise the 8/4/2/1 register tiles and partial 8-token activation tiles, and padded row strides.
 #include "kernels/simd_gemm.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@ namespace edgellm {
 namespace {
 
 struct GemmCase {
+  GemmIsa isa;
   GgmlType type;
   int64_t rows, cols, tokens;
   size_t pad;  // extra bytes per weight row
@@ -38,17 +40,17 @@ void check_gemm(const GemmCase& c) {
     t->from_float(f.data() + c.cols, w.data() + stride, c.cols);
   }
 
-  const size_t x_row = row_bytes(*q8, c.cols), act_row = gemm_act_row_bytes(c.cols);
+  const size_t x_row = row_bytes(*q8, c.cols);
   std::vector<uint8_t> xq(x_row * static_cast<size_t>(c.tokens));
-  std::vector<uint8_t> acts_storage(act_row * static_cast<size_t>(c.tokens) + 64);
+  std::vector<uint8_t> acts_storage(gemm_acts_bytes(c.tokens, c.cols) + 64);
   uint8_t* acts = acts_storage.data() + (64 - reinterpret_cast<uintptr_t>(acts_storage.data()) % 64) % 64;
   for (float& v : f) v = dist(rng) * 3.0f;
   for (int64_t k = 0; k < c.tokens; ++k) {
     q8->from_float(f.data() + k * c.cols, xq.data() + k * x_row, c.cols);
-    expand(xq.data() + k * x_row, c.cols, acts + k * act_row);
+    expand(xq.data() + k * x_row, c.cols, k, acts);
   }
 
-  GemmFn fn = gemm_kernel_unchecked(c.type);
+  GemmFn fn = gemm_kernel_for(c.type, c.isa);
   ASSERT_NE(fn, nullptr);
   std::vector<float> y(static_cast<size_t>(c.rows * c.tokens), NAN);
   // Two tasks split at a tile boundary, as two threads would.
@@ -78,43 +80,49 @@ void check_gemm(const GemmCase& c) {
 class SimdGemm : public ::testing::TestWithParam<GemmCase> {};
 
 TEST_P(SimdGemm, MatchesScalarRowDots) {
-  if (!gemm_supported_cpu()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI: the GEMM kernels are not used here";
+  if (!gemm_isa_supported(GetParam().isa)) GTEST_SKIP() << "this CPU cannot run this GEMM variant";
   check_gemm(GetParam());
 }
 
 std::vector<GemmCase> cases() {
   std::vector<GemmCase> v;
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0}) {
-    v.push_back({type, 1, 32, 1, 0});
-    v.push_back({type, 17, 96, 15, 0});
-    v.push_back({type, 16, 1024, 8, 6});
-    v.push_back({type, 33, 1056, 13, 2});
-    v.push_back({type, 40, 2080, 4, 0});
+  for (GemmIsa isa : {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni}) {
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0}) {
+      v.push_back({isa, type, 1, 32, 1, 0});
+      v.push_back({isa, type, 17, 96, 15, 0});
+      v.push_back({isa, type, 16, 1024, 8, 6});
+      v.push_back({isa, type, 33, 1056, 13, 2});
+      v.push_back({isa, type, 40, 2080, 4, 0});
+    }
+    // The k-quants: 256-column super-blocks; Q4_K/Q5_K in groups of 32 with minimums, Q2_K (with
+    // minimums), Q3_K and Q6_K in groups of 16.
+    for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+      v.push_back({isa, type, 1, 256, 1, 0});
+      v.push_back({isa, type, 3, 256, 5, 0});
+      v.push_back({isa, type, 17, 512, 17, 0});
+      v.push_back({isa, type, 33, 1280, 9, 4});
+      v.push_back({isa, type, 16, 2304, 4, 0});
+    }
   }
-  // Q4_K/Q5_K: 256-column super-blocks, 8 groups each, with per-group minimums.
-  v.push_back({GgmlType::Q4_K, 1, 256, 1, 0});
-  v.push_back({GgmlType::Q4_K, 17, 512, 15, 0});
-  v.push_back({GgmlType::Q4_K, 33, 1280, 13, 4});
-  v.push_back({GgmlType::Q4_K, 16, 2304, 9, 0});
-  v.push_back({GgmlType::Q5_K, 17, 512, 15, 0});
-  v.push_back({GgmlType::Q5_K, 33, 1280, 13, 4});
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, SimdGemm, ::testing::ValuesIn(cases()), [](const auto& info) {
   const GemmCase& c = info.param;
-  return std::string(type_traits(c.type)->name) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_t" +
+  return std::string(c.isa == GemmIsa::kAvx512Vnni ? "avx512_" : "avxvnni_") + type_traits(c.type)->name + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_t" +
          std::to_string(c.tokens) + "_pad" + std::to_string(c.pad);
 });
 
 TEST(SimdGemm, KernelsOnlyForSupportedTypes) {
-  EXPECT_EQ(gemm_kernel_unchecked(GgmlType::Q6_K), nullptr);
-  EXPECT_EQ(gemm_kernel_unchecked(GgmlType::F16), nullptr);
-  if (gemm_supported_cpu()) {
-    EXPECT_NE(gemm_kernel(GgmlType::Q4_0), nullptr);
+  for (GemmIsa isa : {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni}) {
+    EXPECT_EQ(gemm_kernel_for(GgmlType::F16, isa), nullptr);
+    EXPECT_EQ(gemm_kernel_for(GgmlType::TQ2_0, isa), nullptr);
   }
-  EXPECT_EQ(gemm_act_row_bytes(32) % 64, 0u);
-  EXPECT_GE(gemm_act_row_bytes(96), 96u + 3u * 8u);
+  EXPECT_EQ(gemm_supported_cpu(), gemm_kernel(GgmlType::Q4_0) != nullptr);
+  // An activation tile holds 8 tokens: 9 tokens take two, and every tile is whole cache lines.
+  EXPECT_EQ(gemm_acts_bytes(9, 256), 2 * gemm_acts_bytes(8, 256));
+  EXPECT_EQ(gemm_acts_bytes(1, 96) % 64, 0u);
+  EXPECT_GE(gemm_acts_bytes(1, 96), 8u * (96u + 3u * 8u + 6u * 4u));
 }
 
 }  // namespace
