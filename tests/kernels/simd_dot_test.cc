@@ -84,6 +84,30 @@ TEST(SimdDot, Q8_0MatchesScalarOnEveryTarget) {
   });
 }
 
+TEST(SimdDot, Q4_1Q5_0Q5_1MatchScalarOnEveryTarget) {
+  struct Case {
+    GgmlType type;
+    float (*simd)(int64_t, const void*, const void*);
+    float (*scalar)(int64_t, const void*, const void*);
+  };
+  const Case cases[] = {{GgmlType::Q4_1, simd_vec_dot_q4_1, vec_dot_q4_1},
+                        {GgmlType::Q5_0, simd_vec_dot_q5_0, vec_dot_q5_0},
+                        {GgmlType::Q5_1, simd_vec_dot_q5_1, vec_dot_q5_1}};
+  for_each_target([&] {
+    for (const Case& c : cases)
+      for (int64_t blocks : kBlockCounts) {
+        const int64_t n = blocks * 32;
+        // An offset mean makes the minimum term of Q4_1/Q5_1 matter.
+        auto wf = random_normal(n, 11 + static_cast<uint32_t>(blocks));
+        for (float& f : wf) f += 0.7f;
+        const auto xf = random_normal(n, 12 + static_cast<uint32_t>(blocks), 3.0f);
+        const auto wq = quantize(c.type, wf), xq = quantize(GgmlType::Q8_0, xf);
+        EXPECT_NEAR(c.simd(n, wq.data(), xq.data()), c.scalar(n, wq.data(), xq.data()), abs_dot_bound(wf, xf))
+            << type_traits(c.type)->name << " n=" << n;
+      }
+  });
+}
+
 TEST(SimdDot, FloatDotsMatchScalarOnEveryTarget) {
   for_each_target([] {
     for (int64_t n : {1, 7, 32, 37, 96, 1000, 4099}) {
@@ -94,6 +118,10 @@ TEST(SimdDot, FloatDotsMatchScalarOnEveryTarget) {
                   abs_dot_bound(wf, xf))
           << "n=" << n;
       EXPECT_NEAR(simd_vec_dot_f32(n, wf.data(), xf.data()), vec_dot_f32(n, wf.data(), xf.data()),
+                  abs_dot_bound(wf, xf))
+          << "n=" << n;
+      const auto wb = quantize(GgmlType::BF16, wf);
+      EXPECT_NEAR(simd_vec_dot_bf16(n, wb.data(), xf.data()), vec_dot_bf16(n, wb.data(), xf.data()),
                   abs_dot_bound(wf, xf))
           << "n=" << n;
     }
@@ -107,16 +135,19 @@ TEST(SimdDot, FourTokenDotsMatchScalarOnEveryTarget) {
       const auto wf = random_normal(n, 8 + static_cast<uint32_t>(blocks));
       const auto xf = random_normal(4 * n, 9 + static_cast<uint32_t>(blocks), 2.0f);
       const auto w4 = quantize(GgmlType::Q4_0, wf), w8 = quantize(GgmlType::Q8_0, wf);
+      const auto w5 = quantize(GgmlType::Q5_0, wf);
       const auto xq = quantize(GgmlType::Q8_0, xf);
       const size_t x_row = xq.size() / 4;
-      float out4[4], out8[4];
+      float out4[4], out5[4], out8[4];
       simd_vec_dot4_q4_0(n, w4.data(), xq.data(), x_row, out4);
+      simd_vec_dot4_q5_0(n, w5.data(), xq.data(), x_row, out5);
       simd_vec_dot4_q8_0(n, w8.data(), xq.data(), x_row, out8);
       for (int t = 0; t < 4; ++t) {
         const std::vector<float> xt(xf.begin() + t * n, xf.begin() + (t + 1) * n);
         const uint8_t* xqt = xq.data() + static_cast<size_t>(t) * x_row;
         EXPECT_NEAR(out4[t], vec_dot_q4_0(n, w4.data(), xqt), abs_dot_bound(wf, xt)) << "n=" << n << " t=" << t;
         EXPECT_NEAR(out8[t], vec_dot_q8_0(n, w8.data(), xqt), abs_dot_bound(wf, xt)) << "n=" << n << " t=" << t;
+        EXPECT_NEAR(out5[t], vec_dot_q5_0(n, w5.data(), xqt), abs_dot_bound(wf, xt)) << "n=" << n << " t=" << t;
       }
     }
   });
@@ -139,7 +170,8 @@ TEST(SimdDot, Q8_0QuantizerIsBitExactOnEveryTarget) {
 }
 
 TEST(SimdDot, KernelsResolvedForFastTypes) {
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16, GgmlType::F32})
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                        GgmlType::F16, GgmlType::BF16, GgmlType::F32})
     EXPECT_NE(simd_kernels(type).vec_dot, nullptr) << static_cast<uint32_t>(type);
   EXPECT_NE(simd_kernels(GgmlType::Q4_0).quantize_x, nullptr);
   EXPECT_EQ(simd_kernels(GgmlType::F16).quantize_x, nullptr);
