@@ -4,6 +4,9 @@
 // 128-bit block). Lookups are summed in int16 (at most 8 per lane per plane, |entry| <= 127, so 5 planes
 // weighted 1..16 stay below 2^15; wider codes widen to int32 per plane), scaled to float once per activation
 // block, and multiplied by the row scales once per weight group.
+// ARM: SVE vectors are sizeless (no arrays of them) and the tile layout assumes vectors of at most 512 bits,
+// so this file compiles NEON only there; must precede every Highway include.
+#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128)
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/lut_gemv.cc"
 #include "kernels/lut_gemv.h"

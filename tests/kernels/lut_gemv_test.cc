@@ -1,5 +1,7 @@
 // The table-lookup GEMV on every compiled Highway target (and the portable kernel) against the scalar lookup
 // oracle elq_vec_dot_lut, on random weights and activations of odd shapes.
+// The same targets as kernels/lut_gemv.cc (NEON only on ARM), so the loop below visits what it compiled.
+#define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128)
 #include "kernels/lut_gemv.h"
 
 #include <gtest/gtest.h>
@@ -27,7 +29,11 @@ std::vector<float> random_normal(int64_t n, uint32_t seed) {
 template <class F>
 void for_each_target(F&& body) {
   const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+#if defined(__x86_64__)
   ASSERT_GE(targets.size(), 2u) << "expected several Highway targets on x86-64";
+#else
+  ASSERT_FALSE(targets.empty());
+#endif
   for (int64_t target : targets) {
     hwy::SetSupportedTargetsForTest(target);
     hwy::GetChosenTarget().Update(hwy::SupportedTargets());
