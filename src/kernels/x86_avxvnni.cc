@@ -36,34 +36,40 @@ EL_TARGET_AVXVNNI inline __m256i lane_mask(int n) {
 }
 
 // T tokens × the 8 rows of half h of the tile; y (row stride y_stride floats, already at the half's
-// first row) receives the sums for the rows in `mask`, added to what is there unless `first`.
-template <int T, int kGroup, bool kHasMin>
+// first row) receives the sums for the rows in `mask`, added to what is there unless `first`. The token's
+// scale is applied once per kSpan columns, as in x86_vnni.cc.
+template <int T, int kGroup, int kSpan, bool kHasMin>
 EL_TARGET_AVXVNNI void half_tokens(const PackedTile& tile, int h, int groups, const ActPtrs& a, float* y,
                                    int64_t y_stride, __m256i mask, bool first) {
-  constexpr int kSteps = kGroup / 4;
+  constexpr int kSteps = kGroup / 4, kSpanGroups = kSpan / kGroup;
+  static_assert(kSpan % kGroup == 0 && kSpan % 32 == 0, "groups tile the activation-scale span");
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
-  for (int g = 0; g < groups; ++g) {
-    const __m256i corr = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.corr[g][8 * h]));
-    __m256i isum[T];
-    for (int t = 0; t < T; ++t) isum[t] = corr;
-    const uint8_t* xq = a.q + g * kSteps * 32;
-    for (int c = 0; c < kSteps; ++c) {
-      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.q[g * kSteps + c][32 * h]));
-      for (int t = 0; t < T; ++t) {
-        int32_t x4;
-        std::memcpy(&x4, xq + 32 * c + 4 * t, sizeof(x4));
-        isum[t] = _mm256_dpbusd_avx_epi32(isum[t], _mm256_set1_epi32(x4), w);
+  for (int g0 = 0; g0 < groups; g0 += kSpanGroups) {
+    __m256 span[T];
+    for (int t = 0; t < T; ++t) span[t] = _mm256_setzero_ps();
+    for (int g = g0; g < g0 + kSpanGroups; ++g) {
+      const __m256i corr = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.corr[g][8 * h]));
+      __m256i isum[T];
+      for (int t = 0; t < T; ++t) isum[t] = corr;
+      const uint8_t* xq = a.q + g * kSteps * 32;
+      for (int c = 0; c < kSteps; ++c) {
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.q[g * kSteps + c][32 * h]));
+        for (int t = 0; t < T; ++t) {
+          int32_t x4;
+          std::memcpy(&x4, xq + 32 * c + 4 * t, sizeof(x4));
+          isum[t] = _mm256_dpbusd_avx_epi32(isum[t], _mm256_set1_epi32(x4), w);
+        }
+      }
+      const __m256 s = _mm256_load_ps(&tile.scale[g][8 * h]);
+      for (int t = 0; t < T; ++t) span[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), s, span[t]);
+      if constexpr (kHasMin) {
+        const __m256 mn = _mm256_load_ps(&tile.min[g][8 * h]);
+        for (int t = 0; t < T; ++t) acc[t] = _mm256_fnmadd_ps(mn, _mm256_set1_ps(a.dsum[g * kActTokens + t]), acc[t]);
       }
     }
-    const __m256 s = _mm256_load_ps(&tile.scale[g][8 * h]);
-    const float* xd = a.d + (g * kGroup / 32) * kActTokens;
-    for (int t = 0; t < T; ++t)
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(s, _mm256_set1_ps(xd[t])), acc[t]);
-    if constexpr (kHasMin) {
-      const __m256 mn = _mm256_load_ps(&tile.min[g][8 * h]);
-      for (int t = 0; t < T; ++t) acc[t] = _mm256_fnmadd_ps(mn, _mm256_set1_ps(a.dsum[g * kActTokens + t]), acc[t]);
-    }
+    const float* xd = a.d + (g0 * kGroup / 32) * kActTokens;
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(span[t], _mm256_set1_ps(xd[t]), acc[t]);
   }
   for (int t = 0; t < T; ++t) {
     float* yt = y + t * y_stride;
@@ -98,7 +104,7 @@ EL_TARGET_AVXVNNI void gemm_avx2(const GemmTask& task) {
           auto run = [&](auto tokens, int j) {
             const ActPtrs a{base + c0 * 8 + 4 * j, reinterpret_cast<const float*>(base + layout.d) + c0 / 32 * 8 + j,
                             reinterpret_cast<const float*>(base + dsum_off) + c0 / kGroup * 8 + j};
-            half_tokens<decltype(tokens)::value, kGroup, Dec::kHasMin>(
+            half_tokens<decltype(tokens)::value, kGroup, Dec::kCols, Dec::kHasMin>(
                 tile, h, groups, a, task.y + (t0 + j) * task.rows + r0 + 8 * h, task.rows, mask, first);
           };
           int j = 0;

@@ -37,34 +37,42 @@ struct ActPtrs {
 };
 
 // T tokens × 16 rows over `groups` packed groups of kGroup columns; y (row stride y_stride floats)
-// receives the sums for the rows in mask m, added to what is there unless `first`.
-template <int T, int kGroup, bool kHasMin>
+// receives the sums for the rows in mask m, added to what is there unless `first`. The activation scale
+// is constant over kSpan columns (32 for Q8_0, a 256-column super-block for Q8_K): over a span the
+// integer sums are scaled by the weight scales only, and the span's sum once by the token's scale, which
+// saves a multiply per group and token where one span holds several groups.
+template <int T, int kGroup, int kSpan, bool kHasMin>
 EL_TARGET_VNNI void tile_tokens(const PackedTile& tile, int groups, const ActPtrs& a, float* y, int64_t y_stride,
                                 __mmask16 m, bool first) {
-  constexpr int kSteps = kGroup / 4;
+  constexpr int kSteps = kGroup / 4, kSpanGroups = kSpan / kGroup;
+  static_assert(kSpan % kGroup == 0 && kSpan % 32 == 0, "groups tile the activation-scale span");
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-  for (int g = 0; g < groups; ++g) {
-    const __m512i corr = _mm512_load_si512(tile.corr[g]);
-    __m512i isum[T];
-    for (int t = 0; t < T; ++t) isum[t] = corr;
-    const uint8_t* xq = a.q + g * kSteps * 32;
-    for (int c = 0; c < kSteps; ++c) {
-      const __m512i w = _mm512_load_si512(tile.q[g * kSteps + c]);
-      for (int t = 0; t < T; ++t) {
-        int32_t x4;
-        std::memcpy(&x4, xq + 32 * c + 4 * t, sizeof(x4));
-        isum[t] = _mm512_dpbusd_epi32(isum[t], _mm512_set1_epi32(x4), w);
+  for (int g0 = 0; g0 < groups; g0 += kSpanGroups) {
+    __m512 span[T];
+    for (int t = 0; t < T; ++t) span[t] = _mm512_setzero_ps();
+    for (int g = g0; g < g0 + kSpanGroups; ++g) {
+      const __m512i corr = _mm512_load_si512(tile.corr[g]);
+      __m512i isum[T];
+      for (int t = 0; t < T; ++t) isum[t] = corr;
+      const uint8_t* xq = a.q + g * kSteps * 32;
+      for (int c = 0; c < kSteps; ++c) {
+        const __m512i w = _mm512_load_si512(tile.q[g * kSteps + c]);
+        for (int t = 0; t < T; ++t) {
+          int32_t x4;
+          std::memcpy(&x4, xq + 32 * c + 4 * t, sizeof(x4));
+          isum[t] = _mm512_dpbusd_epi32(isum[t], _mm512_set1_epi32(x4), w);
+        }
+      }
+      const __m512 s = _mm512_load_ps(tile.scale[g]);
+      for (int t = 0; t < T; ++t) span[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), s, span[t]);
+      if constexpr (kHasMin) {
+        const __m512 mn = _mm512_load_ps(tile.min[g]);
+        for (int t = 0; t < T; ++t) acc[t] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(a.dsum[g * kActTokens + t]), acc[t]);
       }
     }
-    const __m512 s = _mm512_load_ps(tile.scale[g]);
-    const float* xd = a.d + (g * kGroup / 32) * kActTokens;
-    for (int t = 0; t < T; ++t)
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), _mm512_mul_ps(s, _mm512_set1_ps(xd[t])), acc[t]);
-    if constexpr (kHasMin) {
-      const __m512 mn = _mm512_load_ps(tile.min[g]);
-      for (int t = 0; t < T; ++t) acc[t] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(a.dsum[g * kActTokens + t]), acc[t]);
-    }
+    const float* xd = a.d + (g0 * kGroup / 32) * kActTokens;
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(span[t], _mm512_set1_ps(xd[t]), acc[t]);
   }
   for (int t = 0; t < T; ++t) {
     float* yt = y + t * y_stride;
@@ -115,7 +123,7 @@ EL_TARGET_VNNI void gemm_avx512(const GemmTask& task) {
         auto run = [&](auto tokens, int j) {
           const ActPtrs a{base + c0 * 8 + 4 * j, reinterpret_cast<const float*>(base + layout.d) + c0 / 32 * 8 + j,
                           reinterpret_cast<const float*>(base + dsum_off) + c0 / kGroup * 8 + j};
-          tile_tokens<decltype(tokens)::value, kGroup, Pack::kHasMin>(tile, groups, a, task.y + (t0 + j) * task.rows + r0,
+          tile_tokens<decltype(tokens)::value, kGroup, Pack::kCols, Pack::kHasMin>(tile, groups, a, task.y + (t0 + j) * task.rows + r0,
                                                                      task.rows, m, first);
         };
         int j = 0;
