@@ -8,10 +8,15 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <cmath>
+#include <cstring>
+
 #include "core/fp16.h"
 #include "kernels/blocks.h"
 #include "kernels/kquant_util.h"
+#include "kernels/quants.h"
 #include "kernels/simd_kquant.h"
+#include "kernels/x86_kquant.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace edgellm {
@@ -231,6 +236,62 @@ float VecDotQ3_K(int64_t n, const void* w, const void* x) {
   return hn::GetLane(hn::SumOfLanes(df, accf));
 }
 
+// Q8_K activations, bit-exact to q8_k_from_float (kernels/q8_k.cc): the same bit-pattern max of |x|, the
+// same first extreme value mapped to -127, the same product iscale·x and the same magic-number rounding
+// (round_small; Highway's NearestInt is not ties-to-even on every target). Blocks with inf/NaN or a
+// subnormal extreme go to the scalar routine.
+void QuantizeQ8_K(const float* src, void* dst, int64_t n) {
+  BlockQ8_K* out = static_cast<BlockQ8_K*>(dst);
+  const hn::CappedTag<float, 16> df;  // at most one 16-sum per vector
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Rebind<int8_t, decltype(df)> d8;
+  const size_t N = hn::Lanes(df);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float* x = src + i * kQK_K;
+    auto vmax = hn::Zero(du);
+    for (size_t k = 0; k < kQK_K; k += N)
+      vmax = hn::Max(vmax, hn::And(hn::BitCast(du, hn::LoadU(df, x + k)), hn::Set(du, 0x7fffffffu)));
+    const uint32_t max_bits = hn::GetLane(hn::MaxOfLanes(du, vmax));
+    float amax;
+    std::memcpy(&amax, &max_bits, sizeof(amax));
+    if (amax == 0.0f) {
+      out[i].d = 0.0f;
+      std::memset(out[i].qs, 0, sizeof(out[i].qs));
+      std::memset(out[i].bsums, 0, sizeof(out[i].bsums));
+      continue;
+    }
+    float max = 0.0f;
+    for (size_t k = 0; k < kQK_K; k += N) {
+      const intptr_t pos = hn::FindFirstTrue(df, hn::Eq(hn::Abs(hn::LoadU(df, x + k)), hn::Set(df, amax)));
+      if (pos >= 0) {
+        max = x[k + static_cast<size_t>(pos)];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    if (!std::isfinite(amax) || !std::isfinite(iscale)) {
+      q8_k_from_float(x, out + i, kQK_K);
+      continue;
+    }
+    const auto vscale = hn::Set(df, iscale), magic = hn::Set(df, 12582912.0f);
+    const auto lo = hn::Set(di, -127), hi = hn::Set(di, 127);
+    auto group = hn::Zero(di);
+    for (size_t k = 0; k < kQK_K; k += N) {
+      const auto t = hn::BitCast(di, hn::Add(hn::Mul(vscale, hn::LoadU(df, x + k)), magic));
+      const auto r = hn::Sub(hn::And(t, hn::Set(di, 0x007fffff)), hn::Set(di, 0x00400000));
+      const auto q = hn::Min(hn::Max(r, lo), hi);
+      hn::StoreU(hn::DemoteTo(d8, q), d8, out[i].qs + k);
+      group = hn::Add(group, q);
+      if ((k + N) % 16 == 0) {
+        out[i].bsums[k / 16] = static_cast<int16_t>(hn::GetLane(hn::SumOfLanes(di, group)));
+        group = hn::Zero(di);
+      }
+    }
+    out[i].d = 1.0f / iscale;
+  }
+}
+
 int64_t KquantDispatchedTarget() { return HWY_TARGET; }
 
 }  // namespace HWY_NAMESPACE
@@ -245,6 +306,7 @@ HWY_EXPORT(VecDotQ3_K);
 HWY_EXPORT(VecDotQ4_K);
 HWY_EXPORT(VecDotQ5_K);
 HWY_EXPORT(VecDotQ6_K);
+HWY_EXPORT(QuantizeQ8_K);
 HWY_EXPORT(KquantDispatchedTarget);
 
 float simd_vec_dot_q2_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ2_K)(n, w, x); }
@@ -252,9 +314,20 @@ float simd_vec_dot_q3_k(int64_t n, const void* w, const void* x) { return HWY_DY
 float simd_vec_dot_q4_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ4_K)(n, w, x); }
 float simd_vec_dot_q5_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ5_K)(n, w, x); }
 float simd_vec_dot_q6_k(int64_t n, const void* w, const void* x) { return HWY_DYNAMIC_DISPATCH(VecDotQ6_K)(n, w, x); }
+void simd_quantize_q8_k(const float* src, void* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(QuantizeQ8_K)(src, dst, n); }
 int64_t simd_kquant_dispatched_target() { return HWY_DYNAMIC_DISPATCH(KquantDispatchedTarget)(); }
 
+QuantizeRowFn simd_kquant_quantize_q8_k() {
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  return &HWY_DYNAMIC_DISPATCH(QuantizeQ8_K);
+}
+
 VecDotFn simd_kquant_vec_dot(GgmlType weight_type) {
+  // Hand-written int8 dot products first (x86_kquant.h): widening to int16 costs twice the instructions.
+  for (KquantIsa isa : {KquantIsa::kAvx512Vnni, KquantIsa::kAvx2}) {
+    if (!x86_kquant_supported(isa)) continue;
+    if (VecDotFn fn = x86_kquant_vec_dot(weight_type, isa)) return fn;
+  }
   // The dispatch tables start out pointing at a target-choosing trampoline; make the choice before taking pointers.
   hwy::GetChosenTarget().Update(hwy::SupportedTargets());
   switch (weight_type) {
