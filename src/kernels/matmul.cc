@@ -70,6 +70,7 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : kquant_dot != nullptr ? kquant_dot : traits->vec_dot;
   lin.vec_dot4_ = simd.vec_dot4;
   if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
+  if (act->type == GgmlType::Q8_K && simd.quantize_x == nullptr) lin.quantize_x_ = simd_kquant_quantize_q8_k();
   // The GEMM gathers 4-byte words from 16 rows at a time, with 32-bit row offsets.
   if ((act->type == GgmlType::Q8_0 || act->type == GgmlType::Q8_K) && lin.w_.row_stride <= (size_t{1} << 26))
     lin.gemm_ = gemm_kernel(w.type);
