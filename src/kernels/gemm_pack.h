@@ -58,43 +58,47 @@ inline ActLayout act_layout(int64_t cols) {
 
 // Decoders: one block of a weight type to signed levels q[kCols], and per group of kGroup columns the
 // float scale and (kHasMin) minimum, with w = scale·q − min.
-struct DecQ4_0 {
-  using Block = BlockQ4_0;
-  static constexpr int kCols = 32, kGroup = 32;
-  static constexpr bool kHasMin = false;
-  EL_GEMM_INLINE static void decode(const Block& b, int8_t* q, float* scale, float*) {
-    uint8_t qs[16];  // a local copy: stores through q may not alias it, so the loop vectorizes
-    std::memcpy(qs, b.qs, sizeof(qs));
-    for (int i = 0; i < 16; ++i) {
-      q[i] = static_cast<int8_t>((qs[i] & 0x0F) - 8);
-      q[i + 16] = static_cast<int8_t>((qs[i] >> 4) - 8);
-    }
-    scale[0] = fp16_to_fp32(b.d);
-  }
-};
-
-// Q4_1/Q5_0/Q5_1 share the nibble layout; the 5-bit types add bit j of qh as the fifth bit of column j.
+// Q4_0/Q4_1/Q5_0/Q5_1 (w = d·(q − o), or d·q + m with min −m): the low nibbles of qs are columns 0..15,
+// the high nibbles 16..31; bit j of the 5-bit types' qh is the 5th bit of column j. Decoded eight bytes
+// per 64-bit word (the byte loops do not vectorize well at 16 bytes).
 template <class B, bool kFiveBit, bool kMin>
 struct DecLegacy {
   using Block = B;
   static constexpr int kCols = 32, kGroup = 32;
   static constexpr bool kHasMin = kMin;
+  static constexpr uint64_t kLow = 0x0F0F0F0F0F0F0F0Full, kTop = 0x8080808080808080ull;
+  static constexpr uint64_t kOffset = 0x0101010101010101ull * (kMin ? 0 : (kFiveBit ? 16 : 8));
+  // Bit k of the low byte of b as bit 4 of byte k.
+  EL_GEMM_INLINE static uint64_t spread(uint32_t b) {
+    const uint64_t t = (static_cast<uint64_t>(b & 0xFF) * 0x0101010101010101ull) & 0x8040201008040201ull;
+    return ((t + 0x7F7F7F7F7F7F7F7Full) & kTop) >> 3;
+  }
   EL_GEMM_INLINE static void decode(const Block& b, int8_t* q, float* scale, float* min) {
-    constexpr int kOffset = kMin ? 0 : 16;
+    uint64_t v[2], out[4];
+    std::memcpy(v, b.qs, sizeof(v));
     uint32_t qh = 0;
     if constexpr (kFiveBit) std::memcpy(&qh, b.qh, sizeof(qh));
-    uint8_t qs[16];  // a local copy, as in DecQ4_0
-    std::memcpy(qs, b.qs, sizeof(qs));
-    for (int i = 0; i < 16; ++i) {
-      const int h0 = kFiveBit ? static_cast<int>((qh >> i) & 1) << 4 : 0;
-      const int h1 = kFiveBit ? static_cast<int>((qh >> (i + 16)) & 1) << 4 : 0;
-      q[i] = static_cast<int8_t>(((qs[i] & 0x0F) | h0) - kOffset);
-      q[i + 16] = static_cast<int8_t>(((qs[i] >> 4) | h1) - kOffset);
+    for (int i = 0; i < 2; ++i) {
+      uint64_t lo = v[i] & kLow, hi = (v[i] >> 4) & kLow;
+      if constexpr (kFiveBit) {
+        lo |= spread(qh >> (8 * i));
+        hi |= spread(qh >> (16 + 8 * i));
+      }
+      // q − o per byte without borrows: (q | 0x80) − o stays in its byte (q < 32 <= 0x80 − o), and
+      // flipping 0x80 back gives the two's-complement difference.
+      if constexpr (!kMin) {
+        lo = ((lo | kTop) - kOffset) ^ kTop;
+        hi = ((hi | kTop) - kOffset) ^ kTop;
+      }
+      out[i] = lo;
+      out[i + 2] = hi;
     }
+    std::memcpy(q, out, sizeof(out));
     scale[0] = fp16_to_fp32(b.d);
     if constexpr (kMin) min[0] = -fp16_to_fp32(b.m);
   }
 };
+using DecQ4_0 = DecLegacy<BlockQ4_0, false, false>;
 using DecQ4_1 = DecLegacy<BlockQ4_1, false, true>;
 using DecQ5_0 = DecLegacy<BlockQ5_0, true, false>;
 using DecQ5_1 = DecLegacy<BlockQ5_1, true, true>;
@@ -222,15 +226,19 @@ EL_GEMM_INLINE void pack_tile(const uint8_t* w, size_t stride, int nr, int cols,
       else
         std::memset(q, 0, Dec::kCols);
       for (int g = 0; g < kGroups; ++g) {
-        int32_t sum = 0;
-        for (int i = 0; i < Dec::kGroup; ++i) sum += q[g * Dec::kGroup + i];
-        const int gi = k * kGroups + g;
-        tile.corr[gi][r] = -128 * sum;
-        tile.scale[gi][r] = scale[g];
-        if constexpr (Dec::kHasMin) tile.min[gi][r] = min[g];
+        tile.scale[k * kGroups + g][r] = scale[g];
+        if constexpr (Dec::kHasMin) tile.min[k * kGroups + g][r] = min[g];
       }
     }
   }
+  // The sums read the decoded rows only after all of them are written: a decoder's narrow stores read
+  // back at once by one wide load would stall store-to-load forwarding.
+  for (int r = 0; r < kTileRows; ++r)
+    for (int g = 0; g < cols / Dec::kGroup; ++g) {
+      int32_t sum = 0;
+      for (int i = 0; i < Dec::kGroup; ++i) sum += rows[r][g * Dec::kGroup + i];
+      tile.corr[g][r] = -128 * sum;
+    }
   for (int s = 0; s < cols / 4; ++s)
     for (int r = 0; r < kTileRows; ++r) std::memcpy(&tile.q[s][4 * r], &rows[r][4 * s], 4);
 }
