@@ -207,6 +207,20 @@ struct DecQ6_K {
   }
 };
 
+// Bytes of a chunk's blocks in one row, for `cols` remaining columns (at most kChunkCols are used).
+template <class Dec>
+constexpr size_t chunk_bytes(int64_t cols) {
+  return static_cast<size_t>((cols < kChunkCols ? cols : kChunkCols) / Dec::kCols) * sizeof(typename Dec::Block);
+}
+
+// Asks for the next chunk's weights (nr rows from w, `bytes` per row) in L2 while the tokens run over the
+// current one: the repack's 16-row reads otherwise wait on memory, 16 streams being more than the
+// hardware prefetchers follow.
+EL_GEMM_INLINE void prefetch_chunk(const uint8_t* w, size_t stride, int nr, size_t bytes) {
+  for (int r = 0; r < nr; ++r)
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(w + static_cast<size_t>(r) * stride + b, 0, 2);
+}
+
 // Packs rows [0, nr) of a tile (row 0 at w, rows `stride` bytes apart, blocks from the chunk's first
 // column) over `cols` columns (a multiple of Dec::kCols, at most kChunkCols); rows nr..15 become zero.
 // Each row is decoded into contiguous bytes first (vectorizable per type), then the 4-byte words are

@@ -116,6 +116,13 @@ EL_TARGET_VNNI void gemm_avx512(const GemmTask& task) {
                 static_cast<int>(nr), cols, tile);
       const int groups = cols / kGroup;
       const bool first = c0 == 0;
+      if (c0 + gemm::kChunkCols < task.cols)
+        gemm::prefetch_chunk(wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Pack::kCols) * sizeof(typename Pack::Block),
+                             task.w_stride, static_cast<int>(nr), gemm::chunk_bytes<Pack>(task.cols - c0 - gemm::kChunkCols));
+      else if (r0 + gemm::kTileRows < task.row_end)
+        gemm::prefetch_chunk(wrow + gemm::kTileRows * task.w_stride, task.w_stride,
+                             static_cast<int>(std::min<int64_t>(gemm::kTileRows, task.row_end - r0 - gemm::kTileRows)),
+                             gemm::chunk_bytes<Pack>(task.cols));
       for (int64_t t0 = 0; t0 < task.n_tokens; t0 += kActTokens) {
         const uint8_t* base = task.acts + static_cast<size_t>(t0 / kActTokens) * layout.bytes;
         const int n = static_cast<int>(std::min<int64_t>(kActTokens, task.n_tokens - t0));
