@@ -228,6 +228,17 @@ double MachineInfo::peak_fp32_gflops(int threads) const {
   return peak_fp32_gflops_1t * cores;
 }
 
+Result<double> measure_read_gbs(int threads, uint64_t bytes, int passes) {
+  threads = std::max(threads, 1);
+  bytes = std::max<uint64_t>(bytes, kMiB);
+  try {
+    AlignedBuffer buf(bytes);  // zero-filled: every page is touched before timing
+    return read_bandwidth(buf, threads, std::max(passes, 1));
+  } catch (const std::bad_alloc&) {
+    return Status::error("read bandwidth: cannot allocate a " + std::to_string(bytes / kMiB) + " MiB buffer");
+  }
+}
+
 Result<MachineInfo> probe_machine(const ProbeOptions& o) {
   Stopwatch total;
   MachineInfo m;

@@ -65,6 +65,12 @@ struct MachineInfo {
 // benchmark buffer cannot be allocated.
 Result<MachineInfo> probe_machine(const ProbeOptions& options = {});
 
+// Streaming read bandwidth right now (GB/s, 1e9 B/s) with `threads` threads over a fresh `bytes` buffer
+// (should be >> L3), best of `passes` passes: what a benchmark measures right before and after a run, because on
+// a shared machine the figure moves from minute to minute. Takes about bytes × (passes + 1) / bandwidth plus
+// the page faults of the allocation (~0.1 s for 256 MiB). Errors: the buffer cannot be allocated.
+Result<double> measure_read_gbs(int threads, uint64_t bytes = 256ull << 20, int passes = 3);
+
 // Stable JSON object (documented in docs/energy.md, "machine object"): every field above by its name.
 nlohmann::json to_json(const MachineInfo& m);
 
