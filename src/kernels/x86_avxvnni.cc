@@ -95,6 +95,13 @@ EL_TARGET_AVXVNNI void gemm_avx2(const GemmTask& task) {
                            nr, cols, tile);
       const int groups = cols / kGroup;
       const bool first = c0 == 0;
+      if (c0 + gemm::kChunkCols < task.cols)
+        gemm::prefetch_chunk(wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Dec::kCols) * sizeof(typename Dec::Block),
+                             task.w_stride, nr, gemm::chunk_bytes<Dec>(task.cols - c0 - gemm::kChunkCols));
+      else if (r0 + gemm::kTileRows < task.row_end)
+        gemm::prefetch_chunk(wrow + gemm::kTileRows * task.w_stride, task.w_stride,
+                             static_cast<int>(std::min<int64_t>(gemm::kTileRows, task.row_end - r0 - gemm::kTileRows)),
+                             gemm::chunk_bytes<Dec>(task.cols));
       for (int h = 0; h * 8 < nr; ++h) {
         const __m256i mask = lane_mask(nr - 8 * h);
         for (int64_t t0 = 0; t0 < task.n_tokens; t0 += kActTokens) {
