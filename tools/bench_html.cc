@@ -260,12 +260,12 @@ std::string report_html(const BenchReport& r) {
       if (!b.peer) continue;
       auto cell = [](double v, bool has) { return has ? fmt("%.2f", v) : std::string("-"); };
       auto ratio = [](double a, double p, bool has) { return has && p > 0 ? fmt("%.2f", a / p) : std::string("-"); };
-      const bool pp = b.n_prompt > 0, tg = b.n_gen > 0;
+      const bool pp = b.n_prompt > 0, tg = b.n_gen > 0, ran = b.peer->unavailable.empty();
       o << "<tr><td>" << esc(b.type) << "</td><td class=\"n\">" << b.threads << "</td><td>" << esc(b.test_name())
         << "</td><td class=\"n\">" << cell(b.prompt_tps.mean, pp) << "</td><td class=\"n\">"
-        << cell(b.peer->prompt_tps.mean, pp) << "</td><td class=\"n\">"
+        << cell(b.peer->prompt_tps.mean, pp && ran) << "</td><td class=\"n\">"
         << ratio(b.prompt_tps.mean, b.peer->prompt_tps.mean, pp) << "</td><td class=\"n\">"
-        << cell(b.decode_tps.mean, tg) << "</td><td class=\"n\">" << cell(b.peer->decode_tps.mean, tg)
+        << cell(b.decode_tps.mean, tg) << "</td><td class=\"n\">" << cell(b.peer->decode_tps.mean, tg && ran)
         << "</td><td class=\"n\">" << ratio(b.decode_tps.mean, b.peer->decode_tps.mean, tg) << "</td></tr>\n";
     }
     o << "</table>\n<p>ratio = edgellm / llama.cpp (tokens/s); the same GGUF file, prompt ids and threads.</p>\n";

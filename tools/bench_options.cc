@@ -76,9 +76,13 @@ std::optional<double> parse_duration(const std::string& text) {
 std::optional<UsageError> parse_bench_flags(const BenchFlags& f, BenchOptions* o) {
   if (!f.model.empty() && !f.preset.empty()) return UsageError{"-m and --preset exclude each other"};
   if (!f.model.empty() && !f.types.empty()) return UsageError{"--type applies to --preset, not to -m"};
-  o->model = f.model;
+  o->models.clear();
   if (!f.model.empty()) {
-    if (auto e = check_input_file("-m", f.model)) return e;
+    for (const std::string& m : split_commas(f.model)) {
+      if (m.empty()) return UsageError{"-m '" + f.model + "': empty item in the list (write e.g. a.gguf,b.gguf)"};
+      if (auto e = check_input_file("-m", m)) return e;
+      if (std::find(o->models.begin(), o->models.end(), m) == o->models.end()) o->models.push_back(m);
+    }
   } else {
     o->preset = f.preset.empty() ? "llama3.2-1b" : f.preset;
     if (find_preset(o->preset) == nullptr) {

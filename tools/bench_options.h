@@ -31,11 +31,11 @@ struct BenchFlags {
 
 // Checked arguments. Every list is non-empty, deduplicated, in the order given.
 struct BenchOptions {
-  std::string model;               // GGUF path, or empty when synthesizing
-  std::string preset;              // preset name when synthesizing
-  std::vector<std::string> types;  // canonical type names when synthesizing (one entry per model)
-  std::vector<int> threads;        // {0} = the engine's default (physical cores)
-  std::vector<int64_t> n_prompt;   // 0 = decode alone from an empty context
+  std::vector<std::string> models;  // GGUF paths (-m a.gguf,b.gguf), or empty when synthesizing
+  std::string preset;               // preset name when synthesizing
+  std::vector<std::string> types;   // canonical type names when synthesizing (one entry per model)
+  std::vector<int> threads;         // {0} = the engine's default (physical cores)
+  std::vector<int64_t> n_prompt;    // 0 = decode alone from an empty context
   std::vector<int64_t> n_gen;
   int reps = 3;
   uint32_t seed = 1234;

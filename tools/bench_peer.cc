@@ -35,6 +35,17 @@ std::string last_line(std::string s) {
   return nl == std::string::npos ? s : s.substr(nl + 1);
 }
 
+// The line of the peer's stderr that says what went wrong: Node prints an uncaught exception as a source excerpt,
+// "Error: message", a stack trace and its own version last, so the "...Error: " line is the message.
+std::string error_line(const std::string& err) {
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find("Error: ");
+    if (colon != std::string::npos && line.find_first_of(" \t") >= colon + 5) return line;
+  }
+  return last_line(err);
+}
+
 }  // namespace
 
 std::string default_peer_dir() {
@@ -97,7 +108,7 @@ Result<PeerRun> run_llamacpp(const std::string& dir, const PeerRequest& req) {
   std::remove(out_path.c_str());
   std::remove(err_path.c_str());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::error("the llama.cpp peer failed: " + last_line(err));
+    return Status::error("the llama.cpp peer failed: " + error_line(err));
   }
   const nlohmann::json j = nlohmann::json::parse(last_line(out), nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("prompt_tokens_per_s") || !j.contains("decode_tokens_per_s")) {

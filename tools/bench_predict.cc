@@ -34,28 +34,47 @@ ModelShape preset_shape(const Preset& p, GgmlType type) {
   return s;
 }
 
-Status print_predictions(const BenchOptions& o, const MachineInfo& m, std::FILE* out) {
+KernelRates probe_type_rates(const std::string& type_name, bool quick) {
+  const std::optional<GgmlType> type = ggml_type_from_name(type_name);
+  Result<KernelRates> r = type ? probe_kernel_rates(*type, quick ? 0.02 : 0.1)
+                               : Result<KernelRates>(Status::error("unknown type '" + type_name + "'"));
+  if (!r.is_ok()) {
+    std::fprintf(stderr, "bench: note: no kernel probe for %s (%s); predicting from the int8 peak\n", type_name.c_str(),
+                 r.status().message().c_str());
+    return {};
+  }
+  return *r;
+}
+
+Status print_predictions(const BenchOptions& o, const MachineInfo& m, bool quick_probe, std::FILE* out) {
   std::fprintf(out,
                "| model | type | threads | test | predicted prompt tok/s | predicted decode tok/s | memory | "
                "bound (prompt/decode) |\n|---|---|---|---|---|---|---|---|\n");
-  const std::vector<std::string> types = o.model.empty() ? o.types : std::vector<std::string>{""};
-  for (const std::string& type : types) {
+  const std::vector<std::string>& items = o.models.empty() ? o.types : o.models;
+  std::string notes;
+  for (const std::string& item : items) {
     ModelShape shape;
-    std::string label = o.preset, type_name = type;
-    if (!o.model.empty()) {
-      auto model = Model::load(o.model);
+    std::string label = o.preset, type_name = item;
+    if (!o.models.empty()) {
+      auto model = Model::load(item);
       if (!model.is_ok()) return model.status();
       shape = shape_of((*model)->info());
-      label = o.model;
+      label = item;
       type_name = (*model)->info().weight_type;
     } else {
-      shape = preset_shape(*find_preset(o.preset), *ggml_type_from_name(type));
+      shape = preset_shape(*find_preset(o.preset), *ggml_type_from_name(item));
     }
+    const KernelRates rates = probe_type_rates(type_name, quick_probe);
+    char note[160] = "";
+    if (rates.prompt_gops_1t > 0)
+      std::snprintf(note, sizeof note, "- kernel probe %s, one core: prompt path %.0f GOPS, decode path %.0f GOPS\n",
+                    type_name.c_str(), rates.prompt_gops_1t, rates.decode_gops_1t);
+    notes += note;
     for (int t : o.threads) {
       const int threads = t > 0 ? t : std::max(1, m.n_cores_physical);
       for (int64_t p : o.n_prompt) {
         for (int64_t n : o.n_gen) {
-          const Prediction pr = predict(shape, m, static_cast<int>(p), static_cast<int>(n), threads);
+          const Prediction pr = predict(shape, m, static_cast<int>(p), static_cast<int>(n), threads, rates);
           std::string test = p > 0 ? "pp" + std::to_string(p) : "";
           if (n > 0) test += (test.empty() ? "tg" : " tg") + std::to_string(n);
           char pp[32] = "-", tg[32] = "-";
@@ -69,8 +88,9 @@ Status print_predictions(const BenchOptions& o, const MachineInfo& m, std::FILE*
     }
   }
   std::fprintf(out,
-               "\n(Predicted from the machine probe and the model's shapes; nothing was run. "
-               "A full bench reports the prediction error.)\n");
+               "\n(Predicted from the machine probe, the kernel probe of each weight type and the model's shapes; "
+               "nothing was run. A full bench reports the prediction error.)\n%s",
+               notes.c_str());
   return Status::ok();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdio>
+#include <string>
 
 #include "bench_options.h"
 #include "core/status.h"
@@ -16,8 +17,13 @@ namespace edgellm::cli {
 // The shape a preset synthesized at `type` would have (synth_weight_type's fallbacks included).
 ModelShape preset_shape(const Preset& p, GgmlType type);
 
+// The kernel probe (measure/kernel_rates.h) of the weight type called `type_name` ("q4_0", "elq3_g64"), short
+// when `quick`; zero rates, with a note on stderr, for a type the probe cannot run (the prediction then falls back
+// to the machine's int8 peak).
+KernelRates probe_type_rates(const std::string& type_name, bool quick);
+
 // Prints one markdown table row per configuration of `o`'s grid to `out`. Errors: a model file
 // that does not load.
-Status print_predictions(const BenchOptions& o, const MachineInfo& m, std::FILE* out);
+Status print_predictions(const BenchOptions& o, const MachineInfo& m, bool quick_probe, std::FILE* out);
 
 }  // namespace edgellm::cli

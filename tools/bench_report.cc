@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "bench_compare.h"
 #include "cli_common.h"
 
 namespace edgellm::cli {
@@ -113,24 +114,7 @@ void write_markdown(const BenchReport& r, std::FILE* out) {
   if (any_estimated) {
     std::fprintf(out, "\nEnergy is estimated (no power sensor readable on this machine): see docs/energy.md.\n");
   }
-  bool any_peer = false;
-  for (const BenchRun& b : r.runs) any_peer |= b.peer.has_value();
-  if (!any_peer) return;
-  std::fprintf(out,
-               "\n| type | threads | test | edgellm prompt | llama.cpp prompt | ratio | edgellm decode | "
-               "llama.cpp decode | ratio |\n|---|---|---|---|---|---|---|---|---|\n");
-  for (const BenchRun& b : r.runs) {
-    if (!b.peer) continue;
-    auto cell = [](const Summary& s, bool has) { return has ? fmt("%.2f", s.mean) + fmt(" ± %.2f", s.sd) : "-"; };
-    auto ratio = [](double a, double p) { return p > 0 ? fmt("%.2f", a / p) : std::string("-"); };
-    const bool pp = b.n_prompt > 0, tg = b.n_gen > 0;
-    std::fprintf(out, "| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", b.type.c_str(), b.threads,
-                 b.test_name().c_str(), cell(b.prompt_tps, pp).c_str(), cell(b.peer->prompt_tps, pp).c_str(),
-                 pp ? ratio(b.prompt_tps.mean, b.peer->prompt_tps.mean).c_str() : "-", cell(b.decode_tps, tg).c_str(),
-                 cell(b.peer->decode_tps, tg).c_str(),
-                 tg ? ratio(b.decode_tps.mean, b.peer->decode_tps.mean).c_str() : "-");
-  }
-  std::fprintf(out, "\n(ratio = edgellm / llama.cpp, tokens/s; > 1 means edgellm is faster.)\n");
+  write_compare_markdown(r.runs, out);
 }
 
 nlohmann::json report_json(const BenchReport& r) {
@@ -189,10 +173,13 @@ nlohmann::json report_json(const BenchReport& r) {
       j["timeline"] = tl;
     }
     if (b.peer) {
-      j["peer"] = {{"name", "llama.cpp (node-llama-cpp)"},
-                   {"prompt_tokens_per_s", b.n_prompt > 0 ? mean_sd(b.peer->prompt_tps) : nlohmann::json(nullptr)},
-                   {"decode_tokens_per_s", b.n_gen > 0 ? mean_sd(b.peer->decode_tps) : nlohmann::json(nullptr)},
-                   {"other_cpu_share", b.peer->other_cpu_share}};
+      const bool ran = b.peer->unavailable.empty();  // else "compare" says why
+      j["peer"] = {
+          {"name", "llama.cpp (node-llama-cpp)"},
+          {"prompt_tokens_per_s", b.n_prompt > 0 && ran ? mean_sd(b.peer->prompt_tps) : nlohmann::json(nullptr)},
+          {"decode_tokens_per_s", b.n_gen > 0 && ran ? mean_sd(b.peer->decode_tps) : nlohmann::json(nullptr)},
+          {"other_cpu_share", b.peer->other_cpu_share}};
+      j["compare"] = compare_json(b);
     }
     runs.push_back(std::move(j));
   }

@@ -34,10 +34,22 @@ struct TimelinePoint {
   std::optional<double> temp_c;  // hottest thermal zone, when the machine has any
 };
 
+// Memory read bandwidth (GB/s) measured right before and right after one engine's timed runs (bench --compare):
+// on a shared machine it moves from minute to minute, so each engine is judged against its own minutes.
+struct BandwidthBracket {
+  double before_gbs = 0, after_gbs = 0;
+  // The mean of the two figures that were measured (> 0); 0 when neither was.
+  double mean_gbs() const;
+};
+
 // llama.cpp on the same file, prompt ids and threads (bench --compare llamacpp).
 struct PeerRun {
   Summary prompt_tps, decode_tps;  // over the peer's timed repetitions
   double other_cpu_share = 0;      // max over the peer's runs, 0..1 of the whole machine
+  BandwidthBracket bandwidth;      // around the peer's run
+  // Non-empty when the peer could not run this model (e.g. llama.cpp refuses edgellm's own tensor types): the
+  // reason, and every figure above stays 0 ("n/a" in the reports).
+  std::string unavailable;
 };
 
 // Predicted before running, from the machine probe and the model's shapes.
@@ -74,6 +86,7 @@ struct BenchRun {
   std::optional<PredictionFigures> prediction;
   std::vector<TimelinePoint> timeline;  // sustained mode only
   std::optional<PeerRun> peer;
+  std::optional<BandwidthBracket> bandwidth;  // around edgellm's own run, with --compare
 
   double energy_j() const {
     return (prompt_energy.valid ? prompt_energy.joules : 0) + (decode_energy.valid ? decode_energy.joules : 0);

@@ -258,7 +258,7 @@ Status measure_config(Session& session, const Model& model, const ConfigSpec& sp
     run->bandwidth_fraction = rp.bandwidth_fraction;
     run->roofline_fraction = rp.roofline_fraction;
   }
-  const double prompt_ops = ops_per_token(shape, static_cast<int>(spec.n_prompt / 2));
+  const double prompt_ops = prompt_ops_per_token(shape, static_cast<int>(spec.n_prompt));
   if (spec.n_prompt > 0) {
     const RooflinePoint rp =
         roofline(shape.weight_bytes / static_cast<double>(spec.n_prompt), prompt_ops, run->prompt_tps.mean, m, threads);
@@ -285,7 +285,8 @@ Status measure_config(Session& session, const Model& model, const ConfigSpec& sp
         ops_per_token(shape, decode_ctx) * ng, &run->decode_energy);
   if (ctx.grid_intensity) run->co2e_g = grams_co2e(run->energy_j(), *ctx.grid_intensity);
 
-  const Prediction pred = predict(shape, m, static_cast<int>(spec.n_prompt), static_cast<int>(spec.n_gen), threads);
+  const Prediction pred =
+      predict(shape, m, static_cast<int>(spec.n_prompt), static_cast<int>(spec.n_gen), threads, spec.rates);
   run->prediction =
       PredictionFigures{pred.prompt_tokens_per_s, pred.decode_tokens_per_s, static_cast<uint64_t>(pred.memory_bytes)};
   return Status::ok();

@@ -51,6 +51,7 @@ struct ConfigSpec {
   double duration_s = 0;  // > 0: repeat until this many seconds passed (at least one repetition)
   uint32_t seed = 1234;
   std::string label;  // for progress lines
+  KernelRates rates;  // the model type's kernel probe, for the prediction (zero: the older peak-based model)
 };
 
 struct MeasureContext {

@@ -34,18 +34,20 @@ struct LoadedModel {
   double load_s = 0;
 };
 
-// Synthesizes preset+type (in memory, or into `file` when the peer needs one) and loads it.
-Result<LoadedModel> load_model(const BenchOptions& o, const std::string& type, const std::string& file) {
+// Loads the GGUF file `item` (-m), or synthesizes preset+type `item` (in memory, or into `file` when the peer
+// needs one) and loads it.
+Result<LoadedModel> load_model(const BenchOptions& o, const std::string& item, const std::string& file) {
   LoadedModel lm;
-  if (!o.model.empty()) {
+  if (!o.models.empty()) {
     Stopwatch t;
-    auto m = Model::load(o.model);
+    auto m = Model::load(item);
     if (!m.is_ok()) return m.status();
     lm.load_s = t.seconds();
     lm.model = *m;
-    lm.label = lm.path = o.model;
+    lm.label = lm.path = item;
     return lm;
   }
+  const std::string& type = item;
   std::fprintf(stderr, "bench: synthesizing %s at %s...\n", o.preset.c_str(), type.c_str());
   auto writer = synthesize(*find_preset(o.preset), *ggml_type_from_name(type), {});
   if (!writer.is_ok()) return writer.status();
@@ -93,20 +95,27 @@ std::string pct(double share) {
   return buf;
 }
 
+// Read bandwidth right now at `threads` threads (0 when it cannot be measured): ~0.1-0.2 s.
+double read_gbs(int threads) {
+  const Result<double> bw = measure_read_gbs(threads);
+  return bw.is_ok() ? *bw : 0.0;
+}
+
 int bench(const BenchFlags& flags, const std::string& command, bool quick_probe, double busy_limit) {
   BenchOptions o;
   if (auto e = parse_bench_flags(flags, &o)) return fail(kExitUsage, e->message);
-  const std::vector<std::string> types = o.model.empty() ? o.types : std::vector<std::string>{""};
+  // One entry per model: files with -m, else the types to synthesize.
+  const std::vector<std::string>& items = o.models.empty() ? o.types : o.models;
 
   ProbeOptions po;
   po.quick = quick_probe;
-  po.storage_path = o.model;
+  po.storage_path = o.models.empty() ? "" : o.models.front();
   std::fprintf(stderr, "bench: probing the machine (%s)...\n", quick_probe ? "quick" : "about 5 s");
   Result<MachineInfo> machine = probe_machine(po);
   if (!machine.is_ok()) return fail(kExitRuntime, machine.status().message());
 
   if (o.predict) {
-    Status s = print_predictions(o, *machine, stdout);
+    Status s = print_predictions(o, *machine, quick_probe, stdout);
     return s.is_ok() ? kExitOk : fail(kExitRuntime, s.message());
   }
 
@@ -142,7 +151,7 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
                  em.name.c_str());
   }
 
-  const size_t n_configs = types.size() * o.threads.size() * o.n_prompt.size() * o.n_gen.size();
+  const size_t n_configs = items.size() * o.threads.size() * o.n_prompt.size() * o.n_gen.size();
   Progress progress(static_cast<int>(n_configs) * (o.duration_s > 0 ? 2 : 1 + o.reps));
   mc.progress = &progress;
   int64_t max_ctx = 0;
@@ -150,14 +159,14 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
     for (int64_t n : o.n_gen) max_ctx = std::max(max_ctx, p + n + 1);
   }
 
-  for (const std::string& type : types) {
+  for (const std::string& item : items) {
     std::string file;
-    if (o.compare_llamacpp && o.model.empty()) {
+    if (o.compare_llamacpp && o.models.empty()) {
       file = (std::filesystem::temp_directory_path() /
-              ("edgellm-bench-" + std::to_string(getpid()) + "-" + type + ".gguf"))
+              ("edgellm-bench-" + std::to_string(getpid()) + "-" + item + ".gguf"))
                  .string();
     }
-    if (!reset_peak_rss() && &type == &types.front()) {
+    if (!reset_peak_rss() && &item == &items.front()) {
       std::fprintf(stderr, "bench: note: cannot reset the peak RSS; it includes the machine probe's buffers\n");
     }
     // The synthesized file for the peer goes away on every way out of this iteration.
@@ -165,9 +174,10 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
       std::error_code ec;
       if (!f->empty()) std::filesystem::remove(*f, ec);
     });
-    Result<LoadedModel> lm = load_model(o, type, file);
+    Result<LoadedModel> lm = load_model(o, item, file);
     if (!lm.is_ok()) return fail(kExitRuntime, lm.status().message());
     const ModelInfo& info = lm->model->info();
+    const KernelRates rates = probe_type_rates(info.weight_type, quick_probe);
     for (int threads : o.threads) {
       SessionOptions so;
       so.n_threads = threads;
@@ -185,11 +195,15 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
           run.load_s = lm->load_s;
           run.n_prompt = p;
           run.n_gen = n;
-          ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type};
+          ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type, rates};
+          // With a peer, each engine's run is bracketed by bandwidth measurements at its thread count.
+          const int bw_threads = threads > 0 ? threads : std::max(1, machine->n_cores_physical);
+          if (o.compare_llamacpp) run.bandwidth = BandwidthBracket{read_gbs(bw_threads), 0};
           if (Status s = measure_config(**session, *lm->model, spec, mc, &run); !s.is_ok()) {
             return fail(kExitRuntime, s.message());
           }
           if (o.compare_llamacpp) {
+            run.bandwidth->after_gbs = read_gbs(bw_threads);
             progress.note(spec.label + " t" + std::to_string(run.threads) + " " + run.test_name() + " llama.cpp");
             PeerRequest req{lm->path,
                             synthetic_prompt(p, o.seed, lm->model->bos_token(), info.n_vocab),
@@ -197,8 +211,19 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
                             n,
                             run.threads,
                             o.reps};  // --reps even in sustained mode: the peer is not timed for a duration
+            const double peer_bw_before = read_gbs(bw_threads);
             Result<PeerRun> peer = run_llamacpp(peer_dir, req);
-            if (!peer.is_ok()) return fail(kExitRuntime, peer.status().message());
+            if (!peer.is_ok()) {
+              // llama.cpp refuses edgellm's own tensor types; any failure is reported as n/a with its reason
+              // instead of discarding the other models' results.
+              std::fprintf(stderr, "bench: llama.cpp did not run %s: %s\n", lm->label.c_str(),
+                           peer.status().message().c_str());
+              PeerRun none;
+              none.unavailable = peer.status().message();
+              peer = none;
+            } else {
+              peer->bandwidth = BandwidthBracket{peer_bw_before, read_gbs(bw_threads)};
+            }
             const double busy = std::max(run.other_cpu_share, peer->other_cpu_share);
             if (busy > busy_limit) {
               progress.finish();
@@ -271,7 +296,7 @@ void add_bench_command(CLI::App& app, Action& action) {
       "bench",
       "Measure prompt and decode speed, latency, memory and energy. Without -m/--preset/--type it synthesizes "
       "llama3.2-1b at q4_0 in memory (about a minute on 2 cores)");
-  sub->add_option("-m,--model", f->model, "GGUF model file");
+  sub->add_option("-m,--model", f->model, "GGUF model files, comma list (one report, one comparison table)");
   sub->add_option("--preset", f->preset, "Synthesize this preset in memory: " + preset_names());
   sub->add_option("--type", f->types, std::string("Weight types of the synthesized model, comma list: ") + kBenchTypes);
   sub->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths, comma list (0 = decode alone from an empty context)")

@@ -40,10 +40,25 @@ double ops_per_token(const ModelShape& s, int ctx) {
   return 2.0 * s.n_params + 4.0 * s.n_layer * s.n_head * s.head_dim * static_cast<double>(std::max(ctx, 0));
 }
 
-Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads) {
+double prompt_ops_per_token(const ModelShape& s, int n_prompt) {
+  n_prompt = std::max(n_prompt, 1);
+  const double head = std::min(static_cast<double>(s.n_vocab) * s.n_embd, s.n_params);
+  return ops_per_token(s, n_prompt / 2) - 2.0 * head + 2.0 * head / n_prompt;
+}
+
+Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
+                   const KernelRates& rates) {
   Prediction p;
   const double bw = m.mem_read_gbs(threads) * 1e9 * kDecodeBandwidthEfficiency;
+  // Compute scales with threads up to the physical cores (as MachineInfo::peak_int8_gops).
+  const double cores =
+      m.n_cores_physical > 0 ? std::min(std::max(threads, 1), m.n_cores_physical) : std::max(threads, 1);
+  // Operations per second of each path: the kernel probe of the model's type, else the generic int8 peak.
   const double peak = m.peak_int8_gops(threads) * 1e9;
+  const double decode_rate =
+      rates.decode_gops_1t > 0 ? rates.decode_gops_1t * 1e9 * cores * kDecodeKernelEfficiency : peak;
+  const double prompt_rate = rates.prompt_gops_1t > 0 ? rates.prompt_gops_1t * 1e9 * cores * kPromptKernelEfficiency
+                                                      : peak * kPrefillEfficiency;
   n_prompt = std::max(n_prompt, 0);
   n_gen = std::max(n_gen, 0);
 
@@ -51,15 +66,15 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
   p.decode_bytes_per_token = decode_bytes_per_token(s, decode_ctx);
   const double decode_ops = ops_per_token(s, decode_ctx);
   const double t_mem = bw > 0 ? p.decode_bytes_per_token / bw : 0;
-  const double t_cmp = peak > 0 ? decode_ops / peak : 0;
+  const double t_cmp = decode_rate > 0 ? decode_ops / decode_rate : 0;
   const double t_decode = std::max(t_mem, t_cmp);
   p.decode_tokens_per_s = t_decode > 0 && p.decode_bytes_per_token > 0 ? 1.0 / t_decode : 0;
   p.decode_bound = t_mem >= t_cmp ? "memory" : "compute";
 
-  p.prompt_ops_per_token = ops_per_token(s, n_prompt / 2);
+  p.prompt_ops_per_token = prompt_ops_per_token(s, n_prompt);
   const double batch = std::clamp(n_prompt, 1, 512);
   const double t_prompt_mem = bw > 0 ? (s.weight_bytes / batch) / bw : 0;
-  const double t_prompt_cmp = peak > 0 ? p.prompt_ops_per_token / (peak * kPrefillEfficiency) : 0;
+  const double t_prompt_cmp = prompt_rate > 0 ? p.prompt_ops_per_token / prompt_rate : 0;
   const double t_prompt = t_prompt_mem + t_prompt_cmp;
   p.prompt_tokens_per_s = n_prompt > 0 && t_prompt > 0 && s.n_params > 0 ? 1.0 / t_prompt : 0;
   p.prompt_bound = t_prompt_cmp >= t_prompt_mem ? "compute" : "memory";

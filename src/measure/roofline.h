@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "measure/kernel_rates.h"
 #include "measure/machine.h"
 
 namespace edgellm {
@@ -39,6 +40,9 @@ double kv_bytes_per_token(const ModelShape& s);
 double decode_bytes_per_token(const ModelShape& s, int ctx);
 // Operations (multiply-add = 2) for one token at context `ctx`: matmuls plus attention scores and mix.
 double ops_per_token(const ModelShape& s, int ctx);
+// Operations per prompt token, averaged over an n_prompt-token prefill: every matmul but the output head per
+// token (the head, n_vocab × n_embd, runs once, for the last token's logits) and attention at the mean context.
+double prompt_ops_per_token(const ModelShape& s, int n_prompt);
 
 struct Prediction {
   double prompt_tokens_per_s = 0;
@@ -49,16 +53,26 @@ struct Prediction {
   std::string decode_bound;  // "memory" or "compute": which roof limits decode
   std::string prompt_bound;
 };
-// Predicts speeds from the probe: decode time per token = max(bytes / bandwidth, ops / int8 peak) at the
-// mean context n_prompt + n_gen/2, with the efficiencies below; prompt time per token =
-// ops / (int8 peak × kPrefillEfficiency) at mean context n_prompt/2, plus one pass over the weights per batch of
-// up to 512 tokens. Zero machine figures or an empty shape give zero predictions.
-Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads);
+// Predicts speeds from the probe and, when given (non-zero), the kernel rates of the model's weight type
+// (measure/kernel_rates.h: the engine's own prompt and decode paths on in-cache weights):
+//   decode time per token = max(bytes / (bandwidth × kDecodeBandwidthEfficiency),
+//                               ops / (decode rate × cores × kDecodeKernelEfficiency))  at context n_prompt + n_gen/2
+//   prompt time per token = prompt_ops_per_token / (prompt rate × cores × kPromptKernelEfficiency)
+//                           + one pass over the weights per batch of up to 512 tokens, at the same bandwidth.
+// Without kernel rates both compute terms fall back to the probe's int8 peak (the older, cruder model: its
+// kPrefillEfficiency). Zero machine figures or an empty shape give zero predictions.
+Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
+                   const KernelRates& rates = {});
 
-// Fractions of the probe's roofs the engine reaches, calibrated on the measurements in docs/benchmarks.md
-// (see docs/energy.md, "Prediction"): streaming matvec vs a pure read loop, and whole-model prefill vs the
-// in-cache int8 matmul micro-benchmark.
+// Fractions of the roofs the whole model reaches. Decode streaming vs a pure read loop (docs/benchmarks.md). The
+// kernel factors compare whole-model speed with the kernel probe of the same type, both in CPU time, 1 thread,
+// Llama-3.2-1B shape, 2026-11-24 (loaded machine, so CPU time rather than wall time): pp512 ran at 0.78 of the
+// probe's prompt rate for Q4_0 and Q8_0 (the rest: attention in f32, norms, rope, activation quantization,
+// larger layer shapes than the probe's), tg128 of Q4_0 at 0.9-1.0 of its decode rate. kPrefillEfficiency is the
+// older whole-model prefill vs the int8 peak, used only without kernel rates.
 inline constexpr double kDecodeBandwidthEfficiency = 0.8;
+inline constexpr double kDecodeKernelEfficiency = 0.9;
+inline constexpr double kPromptKernelEfficiency = 0.8;
 inline constexpr double kPrefillEfficiency = 0.6;
 
 }  // namespace edgellm

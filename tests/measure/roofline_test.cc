@@ -87,11 +87,52 @@ TEST(Predict, DecodeFromBandwidthPromptFromCompute) {
   Prediction pp = predict(s, machine(), 512, 128, 2);
   EXPECT_EQ(pp.prompt_bound, "compute");
   const double t =
-      1e9 / 512 / (30e9 * kDecodeBandwidthEfficiency) + ops_per_token(s, 256) / (200e9 * kPrefillEfficiency);
+      1e9 / 512 / (30e9 * kDecodeBandwidthEfficiency) + prompt_ops_per_token(s, 512) / (200e9 * kPrefillEfficiency);
   EXPECT_NEAR(pp.prompt_tokens_per_s, 1 / t, 1e-6);
   EXPECT_GT(pp.decode_tokens_per_s, p.decode_tokens_per_s);  // more bandwidth with two threads
   EXPECT_GT(pp.memory_bytes, s.weight_bytes + 640 * kv_bytes_per_token(s));
   EXPECT_LT(pp.memory_bytes, 1.2 * s.weight_bytes);
+}
+
+TEST(Shapes, PromptTokensRunTheOutputHeadOnce) {
+  ModelShape s = shape();
+  const double head = 128000.0 * 2048;  // n_vocab × n_embd
+  EXPECT_DOUBLE_EQ(prompt_ops_per_token(s, 512), ops_per_token(s, 256) - 2 * head + 2 * head / 512);
+  EXPECT_DOUBLE_EQ(prompt_ops_per_token(s, 1), ops_per_token(s, 0));     // one token: the head runs for it
+  EXPECT_LT(prompt_ops_per_token(s, 512), 0.8 * ops_per_token(s, 256));  // a quarter of its matmuls is the head
+}
+
+TEST(Predict, KernelRatesOfTheTypeDecideTheComputeTerms) {
+  ModelShape s = shape();
+  KernelRates rates;
+  rates.prompt_gops_1t = 400;  // well above the machine's int8 peak (100): the GEMM path of this type
+  rates.decode_gops_1t = 1;    // a slow GEMV: 2 GOP per token at 1 GOPS makes decode compute-bound
+  const Prediction p = predict(s, machine(), 512, 128, 2, rates);
+  const double t_prompt = 1e9 / 512 / (30e9 * kDecodeBandwidthEfficiency) +
+                          prompt_ops_per_token(s, 512) / (400e9 * 2 * kPromptKernelEfficiency);
+  EXPECT_NEAR(p.prompt_tokens_per_s, 1 / t_prompt, 1e-6);
+  EXPECT_GT(p.prompt_tokens_per_s, predict(s, machine(), 512, 128, 2).prompt_tokens_per_s);
+  EXPECT_EQ(p.decode_bound, "compute");
+  EXPECT_NEAR(p.decode_tokens_per_s, 1e9 * 2 * kDecodeKernelEfficiency / ops_per_token(s, 512 + 64), 1e-9);
+  // More threads than cores add nothing.
+  EXPECT_DOUBLE_EQ(predict(s, machine(), 512, 128, 8, rates).prompt_tokens_per_s, p.prompt_tokens_per_s);
+  // A fast GEMV leaves decode memory-bound, as without rates.
+  rates.decode_gops_1t = 1000;
+  EXPECT_EQ(predict(s, machine(), 512, 128, 2, rates).decode_bound, "memory");
+  EXPECT_DOUBLE_EQ(predict(s, machine(), 512, 128, 2, rates).decode_tokens_per_s,
+                   predict(s, machine(), 512, 128, 2).decode_tokens_per_s);
+}
+
+TEST(KernelRates, ProbeMeasuresBothPathsAndRefusesUnknownTypes) {
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K}) {
+    auto r = probe_kernel_rates(t, 0.01, 1);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_GT(r->prompt_gops_1t, 0.1);
+    EXPECT_GT(r->decode_gops_1t, 0.1);
+  }
+  auto bad = probe_kernel_rates(static_cast<GgmlType>(999), 0.01, 1);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("999"), std::string::npos) << bad.status().message();
 }
 
 TEST(Predict, LongerContextIsSlowerAndEmptyInputsGiveZero) {
