@@ -62,8 +62,9 @@ void BM_Gemm(benchmark::State& state, GgmlType type, GemmIsa isa, int64_t rows, 
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(rows * cols * tokens),
-                                                benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(static_cast<double>(rows * cols * tokens), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
 }
 
@@ -76,7 +77,8 @@ int register_all() {
         // Llama-3.2-1B's attention projection shape.
         const std::string name = std::string("Gemm/") + (isa == GemmIsa::kAvx512Vnni ? "avx512" : "avxvnni") + "/" +
                                  type_traits(type)->name + "/2048x2048/tokens:" + std::to_string(tokens);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, type, isa, 2048, 2048, tokens)->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, type, isa, 2048, 2048, tokens)
+            ->Unit(benchmark::kMillisecond);
       }
   return 0;
 }

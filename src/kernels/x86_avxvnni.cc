@@ -91,13 +91,14 @@ EL_TARGET_AVXVNNI void gemm_avx2(const GemmTask& task) {
     const uint8_t* wrow = task.w + static_cast<size_t>(r0) * task.w_stride;
     for (int64_t c0 = 0; c0 < task.cols; c0 += gemm::kChunkCols) {
       const int cols = static_cast<int>(std::min<int64_t>(gemm::kChunkCols, task.cols - c0));
-      gemm::pack_tile<Dec>(wrow + static_cast<size_t>(c0 / Dec::kCols) * sizeof(typename Dec::Block), task.w_stride,
-                           nr, cols, tile);
+      gemm::pack_tile<Dec>(wrow + static_cast<size_t>(c0 / Dec::kCols) * sizeof(typename Dec::Block), task.w_stride, nr,
+                           cols, tile);
       const int groups = cols / kGroup;
       const bool first = c0 == 0;
       if (c0 + gemm::kChunkCols < task.cols)
-        gemm::prefetch_chunk(wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Dec::kCols) * sizeof(typename Dec::Block),
-                             task.w_stride, nr, gemm::chunk_bytes<Dec>(task.cols - c0 - gemm::kChunkCols));
+        gemm::prefetch_chunk(
+            wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Dec::kCols) * sizeof(typename Dec::Block),
+            task.w_stride, nr, gemm::chunk_bytes<Dec>(task.cols - c0 - gemm::kChunkCols));
       else if (r0 + gemm::kTileRows < task.row_end)
         gemm::prefetch_chunk(wrow + gemm::kTileRows * task.w_stride, task.w_stride,
                              static_cast<int>(std::min<int64_t>(gemm::kTileRows, task.row_end - r0 - gemm::kTileRows)),

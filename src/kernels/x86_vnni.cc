@@ -31,9 +31,9 @@ using gemm::PackedTile;
 
 // Where one token slot's data starts inside an activation tile, from the chunk's first column.
 struct ActPtrs {
-  const uint8_t* q;     // step s of slot j at q + 32·s + 4·j
-  const float* d;       // per 32-column group, slot stride kActTokens
-  const float* dsum;    // per kGroup-column group (d·Σx)
+  const uint8_t* q;   // step s of slot j at q + 32·s + 4·j
+  const float* d;     // per 32-column group, slot stride kActTokens
+  const float* dsum;  // per kGroup-column group (d·Σx)
 };
 
 // T tokens × 16 rows over `groups` packed groups of kGroup columns; y (row stride y_stride floats)
@@ -113,12 +113,13 @@ EL_TARGET_VNNI void gemm_avx512(const GemmTask& task) {
     for (int64_t c0 = 0; c0 < task.cols; c0 += gemm::kChunkCols) {
       const int cols = static_cast<int>(std::min<int64_t>(gemm::kChunkCols, task.cols - c0));
       Pack::pack(wrow + static_cast<size_t>(c0 / Pack::kCols) * sizeof(typename Pack::Block), task.w_stride,
-                static_cast<int>(nr), cols, tile);
+                 static_cast<int>(nr), cols, tile);
       const int groups = cols / kGroup;
       const bool first = c0 == 0;
       if (c0 + gemm::kChunkCols < task.cols)
-        gemm::prefetch_chunk(wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Pack::kCols) * sizeof(typename Pack::Block),
-                             task.w_stride, static_cast<int>(nr), gemm::chunk_bytes<Pack>(task.cols - c0 - gemm::kChunkCols));
+        gemm::prefetch_chunk(
+            wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Pack::kCols) * sizeof(typename Pack::Block),
+            task.w_stride, static_cast<int>(nr), gemm::chunk_bytes<Pack>(task.cols - c0 - gemm::kChunkCols));
       else if (r0 + gemm::kTileRows < task.row_end)
         gemm::prefetch_chunk(wrow + gemm::kTileRows * task.w_stride, task.w_stride,
                              static_cast<int>(std::min<int64_t>(gemm::kTileRows, task.row_end - r0 - gemm::kTileRows)),
@@ -130,8 +131,8 @@ EL_TARGET_VNNI void gemm_avx512(const GemmTask& task) {
         auto run = [&](auto tokens, int j) {
           const ActPtrs a{base + c0 * 8 + 4 * j, reinterpret_cast<const float*>(base + layout.d) + c0 / 32 * 8 + j,
                           reinterpret_cast<const float*>(base + dsum_off) + c0 / kGroup * 8 + j};
-          tile_tokens<decltype(tokens)::value, kGroup, Pack::kCols, Pack::kHasMin>(tile, groups, a, task.y + (t0 + j) * task.rows + r0,
-                                                                     task.rows, m, first);
+          tile_tokens<decltype(tokens)::value, kGroup, Pack::kCols, Pack::kHasMin>(
+              tile, groups, a, task.y + (t0 + j) * task.rows + r0, task.rows, m, first);
         };
         int j = 0;
         if (n == 8) {

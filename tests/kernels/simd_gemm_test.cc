@@ -109,8 +109,9 @@ std::vector<GemmCase> cases() {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, SimdGemm, ::testing::ValuesIn(cases()), [](const auto& info) {
   const GemmCase& c = info.param;
-  return std::string(c.isa == GemmIsa::kAvx512Vnni ? "avx512_" : "avxvnni_") + type_traits(c.type)->name + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_t" +
-         std::to_string(c.tokens) + "_pad" + std::to_string(c.pad);
+  return std::string(c.isa == GemmIsa::kAvx512Vnni ? "avx512_" : "avxvnni_") + type_traits(c.type)->name + "_" +
+         std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_t" + std::to_string(c.tokens) + "_pad" +
+         std::to_string(c.pad);
 });
 
 TEST(SimdGemm, KernelsOnlyForSupportedTypes) {
