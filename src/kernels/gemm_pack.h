@@ -5,9 +5,9 @@
 // The repack here is plain C++ marked always-inline: each variant's kernel, compiled for its own target,
 // inlines it, so the compiler vectorizes the same source for AVX-512 and for AVX2. It runs once per
 // 16 rows × 1024 columns per call, against 16 × 1024 × n_tokens multiply-adds (~0.1 ns per weight here,
-// a few percent at 64 tokens). The AVX-512 variant repacks the 32-column types and Q4_K/Q5_K with
-// 16-row gathers instead (x86_vnni_pack.h), about twice as fast; these decoders are then the AVX-VNNI
-// path for every type and the AVX-512 path for Q2_K, Q3_K and Q6_K.
+// a few percent at 64 tokens). The AVX-512 variant repacks the 32-column types and Q4_K/Q5_K in
+// registers instead (x86_vnni_pack.h: whole-row loads, transposed), a few times faster; these decoders
+// are then the AVX-VNNI path for every type and the AVX-512 path for Q2_K, Q3_K and Q6_K.
 //
 // Integer scheme: vpdpbusd multiplies unsigned bytes by signed bytes. Activations are the unsigned side,
 // stored as x + 128; weights are the signed side, decoded to q with w = scale·q − min per group of 16 or

@@ -82,14 +82,13 @@ EL_TARGET_VNNI void tile_tokens(const PackedTile& tile, int groups, const ActPtr
   }
 }
 
-// Tile repack policies: gathers of 16 rows (x86_vnni_pack.h) or the portable per-row repack.
+// Tile repack policies: in registers (x86_vnni_pack.h) or the portable per-row repack.
 template <class G>
-struct GatherPack : G {
+struct VecPack : G {
   EL_TARGET_VNNI static void pack(const uint8_t* w, size_t stride, int nr, int cols, PackedTile& tile) {
-    const __m512i offs = gemm::row_offsets(stride);
-    const __mmask16 m = static_cast<__mmask16>((1u << nr) - 1);
+    const gemm::TileRows rows = gemm::tile_rows(stride, nr);
     for (int k = 0; k < cols / G::kCols; ++k)
-      G::pack_block(w + static_cast<size_t>(k) * sizeof(typename G::Block), offs, m, nr, stride, tile, k);
+      G::pack_block(w + static_cast<size_t>(k) * sizeof(typename G::Block), rows, tile, k);
   }
 };
 template <class Dec>
@@ -155,23 +154,23 @@ static_assert(gemm::kTileRows == kGemmTileRows, "one packed tile is one zmm of r
 GemmFn x86_vnni_gemm(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::Q4_0:
-      return &gemm_avx512<GatherPack<gemm::GatherQ4_0>>;
+      return &gemm_avx512<VecPack<gemm::VecQ4_0>>;
     case GgmlType::Q4_1:
-      return &gemm_avx512<GatherPack<gemm::GatherQ4_1>>;
+      return &gemm_avx512<VecPack<gemm::VecQ4_1>>;
     case GgmlType::Q5_0:
-      return &gemm_avx512<GatherPack<gemm::GatherQ5_0>>;
+      return &gemm_avx512<VecPack<gemm::VecQ5_0>>;
     case GgmlType::Q5_1:
-      return &gemm_avx512<GatherPack<gemm::GatherQ5_1>>;
+      return &gemm_avx512<VecPack<gemm::VecQ5_1>>;
     case GgmlType::Q8_0:
-      return &gemm_avx512<GatherPack<gemm::GatherQ8_0>>;
+      return &gemm_avx512<VecPack<gemm::VecQ8_0>>;
     case GgmlType::Q2_K:
       return &gemm_avx512<PortablePack<gemm::DecQ2_K>>;
     case GgmlType::Q3_K:
       return &gemm_avx512<PortablePack<gemm::DecQ3_K>>;
     case GgmlType::Q4_K:
-      return &gemm_avx512<GatherPack<gemm::GatherQ4_K>>;
+      return &gemm_avx512<VecPack<gemm::VecQ4_K>>;
     case GgmlType::Q5_K:
-      return &gemm_avx512<GatherPack<gemm::GatherQ5_K>>;
+      return &gemm_avx512<VecPack<gemm::VecQ5_K>>;
     case GgmlType::Q6_K:
       return &gemm_avx512<PortablePack<gemm::DecQ6_K>>;
     default:
