@@ -35,13 +35,16 @@ HWY_INLINE float HalfToFloat(uint16_t h) {
 template <class D16>
 HWY_INLINE hn::Vec<D16> LoadNibbles(D16 d16, const uint8_t* qs, size_t k) {
 #if HWY_TARGET != HWY_SCALAR  // one-lane vectors have no halves to combine
+  // MaxLanes is only an upper bound on scalable (SVE) targets: check the run-time vector length too.
   if constexpr (hn::MaxLanes(D16()) >= 32) {
-    const hn::Half<D16> dh;
-    const hn::Rebind<uint8_t, decltype(dh)> d8;
-    const auto raw = hn::PromoteTo(dh, hn::LoadU(d8, qs));
-    const auto lo = hn::And(raw, hn::Set(dh, 15));
-    const auto hi = hn::ShiftRight<4>(raw);
-    return hn::Combine(d16, hi, lo);
+    if (hn::Lanes(d16) >= 32) {
+      const hn::Half<D16> dh;
+      const hn::Rebind<uint8_t, decltype(dh)> d8;
+      const auto raw = hn::PromoteTo(dh, hn::LoadU(d8, qs));
+      const auto lo = hn::And(raw, hn::Set(dh, 15));
+      const auto hi = hn::ShiftRight<4>(raw);
+      return hn::Combine(d16, hi, lo);
+    }
   }
 #endif
   const hn::Rebind<uint8_t, D16> d8;

@@ -45,9 +45,12 @@ HWY_INLINE hn::Vec<D32> MulAcc(hn::Vec<D16> w, hn::Vec<D16> x, hn::Vec<D32> acc,
 // group sc[0]: with 32 lanes the vector spans groups sc[0] and sc[1], with at most 16 it lies in sc[0].
 HWY_INLINE hn::Vec<D16> GroupScales16(D16 d16, const int8_t* sc) {
 #if HWY_TARGET != HWY_SCALAR  // one-lane vectors have no halves to combine
+  // MaxLanes is only an upper bound on scalable (SVE) targets: check the run-time vector length too.
   if constexpr (hn::MaxLanes(D16()) >= 32) {
-    const hn::Half<D16> dh;
-    return hn::Combine(d16, hn::Set(dh, sc[1]), hn::Set(dh, sc[0]));
+    if (hn::Lanes(d16) >= 32) {
+      const hn::Half<D16> dh;
+      return hn::Combine(d16, hn::Set(dh, sc[1]), hn::Set(dh, sc[0]));
+    }
   }
 #endif
   return hn::Set(d16, sc[0]);
