@@ -45,12 +45,21 @@ void LutGemvT(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const vo
   const size_t chunk = hn::Lanes(du8) / kLutTileRows;
   const size_t lanes_f = hn::Lanes(df);
   const size_t row_vecs = kLutTileRows / lanes_f;
+  // With 256- or 512-bit vectors (2 or 4 plane bytes of the 16 rows per vector) the int16 sums of a block
+  // fold to one vector of rows: per lane at most 4 lookups of |127| times plane weights up to 31, doubled by
+  // the last fold (31496 < 2^15), so up to 5 planes (or ternary).
+  constexpr size_t kChunk = hn::MaxLanes(du8) / kLutTileRows;
+  constexpr bool kFold = kChunk >= 2 && kChunk <= 4 && (kTernary || kPlanes <= 5);
 
   const ElqFormat& f = *w.format;
   const int64_t groups = w.cols / f.group;
   const size_t plane_bytes = static_cast<size_t>(f.group / 8);
   const int acts = f.group / kElqActBlock;
   const size_t tile_group_codes = kPlanes * plane_bytes * kLutTileRows;
+  const size_t halves = lut_coeff_halves(f);
+  const bool zero_point = f.zero_point;
+  const float half_range = 0.5f * static_cast<float>((1 << f.bits) - 1);
+  const hn::Rebind<hwy::float16_t, decltype(df)> df16;
   const auto mask = hn::Set(du8, 15);
 
   for (int64_t tok = 0; tok < n_tokens; ++tok) {
@@ -60,7 +69,7 @@ void LutGemvT(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const vo
       for (int64_t g = 0; g < groups; ++g) {
         const size_t tg = static_cast<size_t>(t * groups + g);
         const uint8_t* codes = w.codes.data() + tg * tile_group_codes;
-        const float* coeffs = reinterpret_cast<const float*>(w.coeffs.data()) + tg * 2 * kLutTileRows;
+        const hwy::float16_t* coeffs = reinterpret_cast<const hwy::float16_t*>(w.coeffs.data()) + tg * halves;
         VF fs[4] = {hn::Zero(df), hn::Zero(df), hn::Zero(df), hn::Zero(df)};
         float xsum = 0.0f;
         for (int a = 0; a < acts; ++a) {
@@ -82,6 +91,39 @@ void LutGemvT(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const vo
                                                hn::PromoteTo(di16, hn::UpperHalf(dh8, rh))));
             }
           };
+          if constexpr (kFold) {
+            // Both halves of a lookup vector hold the same 16 rows (other plane bytes), so they are added
+            // in int16 right away, and the planes are weighted there too: one int16 vector per block.
+            V16 s = hn::Zero(di16);
+            for (int k = 0; k < kPlanes; ++k) {
+              for (size_t p0 = 0; p0 < 4; p0 += kChunk) {
+                const auto v = hn::LoadU(du8, codes + (k * plane_bytes + static_cast<size_t>(a) * 4 + p0) * kLutTileRows);
+                const auto tl = hn::LoadU(di8, &act.tables[0][0] + p0 * 16);
+                const auto th = hn::LoadU(di8, &act.tables[4][0] + p0 * 16);
+                const auto rl = hn::TableLookupBytes(tl, hn::BitCast(di8, hn::And(v, mask)));
+                const auto rh = hn::TableLookupBytes(th, hn::BitCast(di8, hn::ShiftRight<4>(v)));
+                const V16 t = hn::Add(hn::Add(hn::PromoteTo(di16, hn::LowerHalf(dh8, rl)),
+                                              hn::PromoteTo(di16, hn::UpperHalf(dh8, rl))),
+                                      hn::Add(hn::PromoteTo(di16, hn::LowerHalf(dh8, rh)),
+                                              hn::PromoteTo(di16, hn::UpperHalf(dh8, rh))));
+                if constexpr (kTernary) {
+                  s = k == 0 ? hn::Add(s, t) : hn::Sub(s, t);
+                } else {
+                  s = hn::Add(s, hn::ShiftLeftSame(t, k));
+                }
+              }
+            }
+            const VF scale = hn::Set(df, 0.5f * act.scale);
+            if constexpr (kChunk == 4) {
+              // 512-bit: s holds the 16 rows twice; fold once more and convert 16 rows in one vector.
+              const auto rows16 = hn::Add(hn::LowerHalf(dh16, s), hn::UpperHalf(dh16, s));
+              fs[0] = hn::MulAdd(hn::ConvertTo(df, hn::PromoteTo(di32, rows16)), scale, fs[0]);
+            } else {
+              fs[0] = hn::MulAdd(hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, s))), scale, fs[0]);
+              fs[1] = hn::MulAdd(hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, s))), scale, fs[1]);
+            }
+            continue;
+          }
           V32 q[4];
           if constexpr (kTernary || kPlanes <= 5) {
             V16 s_lo = hn::Zero(di16), s_hi = hn::Zero(di16);
@@ -115,11 +157,14 @@ void LutGemvT(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const vo
           for (size_t i = 0; i < 4; ++i)
             fs[i % row_vecs] = hn::MulAdd(hn::ConvertTo(df, q[i]), scale, fs[i % row_vecs]);
         }
-        const VF xs = hn::Set(df, xsum);
         for (size_t rv = 0; rv < row_vecs; ++rv) {
-          const VF d = hn::LoadU(df, coeffs + rv * lanes_f);
-          const VF e = hn::LoadU(df, coeffs + kLutTileRows + rv * lanes_f);
-          out[rv] = hn::MulAdd(d, fs[rv], hn::MulAdd(e, xs, out[rv]));
+          const VF d = hn::PromoteTo(df, hn::LoadU(df16, coeffs + rv * lanes_f));
+          if (zero_point) {
+            const VF e = hn::MulAdd(d, hn::Set(df, half_range),
+                                    hn::PromoteTo(df, hn::LoadU(df16, coeffs + kLutTileRows + rv * lanes_f)));
+            out[rv] = hn::MulAdd(e, hn::Set(df, xsum), out[rv]);
+          }
+          out[rv] = hn::MulAdd(d, fs[rv], out[rv]);
         }
       }
       float* yt = y + tok * y_stride + t * kLutTileRows;

@@ -18,7 +18,10 @@ constexpr int kLutTileRows = 16;
 
 // One elq weight matrix in the kernel's layout. For tile t (rows 16t..16t+15, missing rows zero) and group G:
 //   codes:  planes × (group/8) × 16 bytes — plane k, plane byte p, row r at ((k * group/8) + p) * 16 + r;
-//   coeffs: float d[16], then float e[16] — the row's scale and its activation-sum coefficient (docs/formats.md).
+//   coeffs: fp16 d[16], then for zero-point formats fp16 m[16] — the rows' scales and offsets, as stored in the
+//           blocks (docs/formats.md), so the packed copy reads no more bytes per token than the GGUF tensor.
+//           A row's value is d·(q − h) + e with h = (2^bits − 1)/2 and e = m + d·h (0 without zero point).
+// lut_coeff_halves() fp16 values per tile and group.
 // Move-only; immutable after lut_pack, so any number of threads may run lut_gemv on it at once.
 struct LutPacked {
   const ElqFormat* format = nullptr;
@@ -27,11 +30,20 @@ struct LutPacked {
   AlignedBuffer coeffs;
 };
 
+inline size_t lut_coeff_halves(const ElqFormat& f) { return (f.zero_point ? 2 : 1) * kLutTileRows; }
+
 // Whether lut_pack accepts `type_id`: every elq weight type, and llama.cpp's TQ1_0/TQ2_0 (run as ternary).
 bool lut_supports(uint32_t type_id);
 // Repacks `rows` rows of `cols` weights (row_stride bytes apart) from `data`. Errors name the problem
 // (a type lut_supports() rejects, cols not a multiple of the group/block).
 Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const void* data, size_t row_stride);
+
+// Drops the resident pages of a matrix lut_pack has copied (madvise MADV_PAGEOUT on the whole pages inside
+// [data, data + bytes)), so packed and source weights are not both held in memory. The contents stay valid:
+// file-backed pages fault back in from the file and anonymous pages from swap (or are left in place when the
+// kernel cannot reclaim them), so later reads (an embedding row of a tied matrix) still see the same bytes.
+// Best effort: returns the bytes advised, 0 where the range holds no whole page or the kernel lacks the advice.
+size_t lut_release_source(const void* data, size_t bytes);
 
 // y[t * y_stride + r] = dot(row r, token t) for rows of tiles [tile_begin, tile_end) and t < n_tokens, where
 // token t's activations are BlockElqAct tables (cols / 32 blocks) at x + t * x_stride bytes. Best target of

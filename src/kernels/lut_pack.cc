@@ -1,4 +1,8 @@
 // Repacking elq rows into 16-row tiles (kernels/lut_gemv.h), and the portable lookup kernel over that layout.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -26,7 +30,7 @@ Result<LutPacked> pack_tq(uint32_t type_id, int64_t rows, int64_t cols, const vo
   const int64_t groups = cols / 128;
   constexpr size_t kTileGroupCodes = 2 * 16 * kLutTileRows;
   p.codes.resize(static_cast<size_t>(p.tiles * groups) * kTileGroupCodes);
-  p.coeffs.resize(static_cast<size_t>(p.tiles * groups) * 2 * kLutTileRows * sizeof(float));
+  p.coeffs.resize(static_cast<size_t>(p.tiles * groups) * kLutTileRows * sizeof(uint16_t));
   int8_t t[kTqBlock];
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride;
@@ -46,7 +50,8 @@ Result<LutPacked> pack_tq(uint32_t type_id, int64_t rows, int64_t cols, const vo
           codes[static_cast<size_t>(byte) * kLutTileRows + static_cast<size_t>(lane)] = plus;
           codes[static_cast<size_t>(16 + byte) * kLutTileRows + static_cast<size_t>(lane)] = minus;
         }
-        reinterpret_cast<float*>(p.coeffs.data())[tg * 2 * kLutTileRows + static_cast<size_t>(lane)] = d;
+        // d came from an fp16 field, so the round trip is exact.
+        reinterpret_cast<uint16_t*>(p.coeffs.data())[tg * kLutTileRows + static_cast<size_t>(lane)] = fp32_to_fp16(d);
       }
     }
   }
@@ -82,9 +87,9 @@ Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const v
   const size_t plane_bytes = static_cast<size_t>(f->group / 8);
   const size_t tile_group_codes = static_cast<size_t>(f->bits) * plane_bytes * kLutTileRows;
   p.codes.resize(static_cast<size_t>(p.tiles * groups) * tile_group_codes);
-  p.coeffs.resize(static_cast<size_t>(p.tiles * groups) * 2 * kLutTileRows * sizeof(float));
+  const size_t halves = lut_coeff_halves(*f);
+  p.coeffs.resize(static_cast<size_t>(p.tiles * groups) * halves * sizeof(uint16_t));
   const size_t head = f->zero_point ? 4 : 2;
-  const float half_range = 0.5f * static_cast<float>((1 << f->bits) - 1);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_stride;
     const int64_t t = r / kLutTileRows, lane = r % kLutTileRows;
@@ -96,13 +101,29 @@ Result<LutPacked> lut_pack(uint32_t type_id, int64_t rows, int64_t cols, const v
       uint8_t* codes = p.codes.data() + tg * tile_group_codes;
       for (size_t i = 0; i < static_cast<size_t>(f->bits) * plane_bytes; ++i)
         codes[i * kLutTileRows + static_cast<size_t>(lane)] = block[head + i];
-      float* coeffs = reinterpret_cast<float*>(p.coeffs.data()) + tg * 2 * kLutTileRows;
-      const float d = fp16_to_fp32(header[0]);
-      coeffs[lane] = d;
-      coeffs[kLutTileRows + lane] = f->zero_point ? fp16_to_fp32(header[1]) + d * half_range : 0.0f;
+      uint16_t* coeffs = reinterpret_cast<uint16_t*>(p.coeffs.data()) + tg * halves;
+      coeffs[lane] = header[0];
+      if (f->zero_point) coeffs[kLutTileRows + lane] = header[1];
     }
   }
   return p;
+}
+
+size_t lut_release_source(const void* data, size_t bytes) {
+#if defined(MADV_PAGEOUT)
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+  if (data == nullptr || end <= begin) return 0;
+  // PAGEOUT, not DONTNEED: DONTNEED would zero anonymous memory (a GGUF read into a buffer); PAGEOUT only
+  // reclaims, keeping the contents.
+  if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT) != 0) return 0;
+  return end - begin;
+#else
+  (void)data;
+  (void)bytes;
+  return 0;
+#endif
 }
 
 void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
@@ -112,6 +133,8 @@ void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end,
   const int plane_bytes = f.group / 8;
   const int acts = f.group / kElqActBlock;
   const size_t tile_group_codes = static_cast<size_t>(f.bits * plane_bytes * kLutTileRows);
+  const size_t halves = lut_coeff_halves(f);
+  const float h = 0.5f * static_cast<float>((1 << f.bits) - 1);
   for (int64_t tok = 0; tok < n_tokens; ++tok) {
     const auto* xt = reinterpret_cast<const BlockElqAct*>(static_cast<const uint8_t*>(x) + tok * x_stride);
     for (int64_t t = tile_begin; t < tile_end; ++t) {
@@ -119,7 +142,7 @@ void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end,
       for (int64_t g = 0; g < groups; ++g) {
         const size_t tg = static_cast<size_t>(t * groups + g);
         const uint8_t* codes = w.codes.data() + tg * tile_group_codes;
-        const float* coeffs = reinterpret_cast<const float*>(w.coeffs.data()) + tg * 2 * kLutTileRows;
+        const uint16_t* coeffs = reinterpret_cast<const uint16_t*>(w.coeffs.data()) + tg * halves;
         float fsum[kLutTileRows] = {}, xsum = 0.0f;
         for (int a = 0; a < acts; ++a) {
           const BlockElqAct& act = xt[g * acts + a];
@@ -137,7 +160,11 @@ void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end,
             fsum[r] += 0.5f * act.scale * static_cast<float>(s);
           }
         }
-        for (int r = 0; r < kLutTileRows; ++r) out[r] += coeffs[r] * fsum[r] + coeffs[kLutTileRows + r] * xsum;
+        for (int r = 0; r < kLutTileRows; ++r) {
+          const float d = fp16_to_fp32(coeffs[r]);
+          const float e = f.zero_point ? fp16_to_fp32(coeffs[kLutTileRows + r]) + d * h : 0.0f;
+          out[r] += d * fsum[r] + e * xsum;
+        }
       }
       for (int r = 0; r < kLutTileRows && t * kLutTileRows + r < w.rows; ++r)
         y[tok * y_stride + t * kLutTileRows + r] = out[r];

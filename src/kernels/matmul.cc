@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/lut_gemm.h"
 #include "kernels/lut_gemv.h"
 #include "kernels/simd_dot.h"
 #include "kernels/simd_gemm.h"
@@ -84,6 +85,9 @@ Result<Linear> Linear::prepare(const WeightView& w) {
                                                    lin.w_.row_stride));
     lin.lut_ = std::make_shared<const LutPacked>(std::move(packed));
     lin.lut_gemv_ = lut_gemv_kernel();
+    lin.lut_gemm_ = lut_gemm_kernel();
+    // forward() reads only the packed copy from now on: let the source pages go rather than hold both.
+    lut_release_source(w.data, static_cast<size_t>(w.rows) * lin.w_.row_stride);
   }
   return lin;
 }
@@ -94,6 +98,8 @@ size_t Linear::scratch_bytes(int64_t n_tokens) const {
   // The expanded decode GEMV rows follow the quantized ones, starting 64-byte aligned.
   if (gemv_ != nullptr && n_tokens <= kGemvMaxTokens)
     return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemv_act_row_bytes(w_.cols);
+  if (lut_gemm_ != nullptr && n_tokens >= kLutGemmMinTokens)
+    return std::max(quantized, static_cast<size_t>(n_tokens) * lut_gemm_act_row_bytes(w_.cols));
   if (gemm_ == nullptr || n_tokens < kGemmMinTokens) return quantized;
   // The expanded GEMM rows follow the quantized ones, starting 64-byte aligned.
   return (quantized + 63) / 64 * 64 + gemm_acts_bytes(n_tokens, w_.cols);
@@ -101,6 +107,7 @@ size_t Linear::scratch_bytes(int64_t n_tokens) const {
 
 void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const {
   if (n_tokens <= 0 || vec_dot_ == nullptr) return;
+  if (lut_gemm_ != nullptr && n_tokens >= kLutGemmMinTokens) return forward_lut_gemm(x, n_tokens, y, pool, scratch);
   const int64_t cols = w_.cols, rows = w_.rows;
 
   const void* xq = x;
@@ -195,6 +202,19 @@ void Linear::forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, flo
     task.row_end = std::min(w_.rows, e * kGemmTileRows);
     gemm_(task);
   });
+}
+
+void Linear::forward_lut_gemm(const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+                              MatmulScratch& scratch) const {
+  const size_t act_row = lut_gemm_act_row_bytes(w_.cols);
+  const size_t need = scratch_bytes(n_tokens);
+  if (scratch.quantized_x.size() < need) scratch.quantized_x.resize(need);
+  uint8_t* acts = scratch.quantized_x.data();
+  pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
+    for (int64_t t = b; t < e; ++t) lut_gemm_acts_from_float(x + t * w_.cols, w_.cols, acts + t * act_row);
+  });
+  const auto gemm = lut_gemm_;
+  pool.parallel_for(lut_->tiles, [&](int64_t b, int64_t e, int) { gemm(*lut_, b, e, acts, n_tokens, y, w_.rows); });
 }
 
 void Linear::forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,

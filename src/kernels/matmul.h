@@ -59,6 +59,10 @@ class Linear {
   void forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
                     MatmulScratch& scratch) const;
 
+  // forward() for the table-lookup types with n_tokens >= kLutGemmMinTokens: activations to int8 rows in
+  // scratch, then the int8 GEMM over the packed tiles (kernels/lut_gemm.h).
+  void forward_lut_gemm(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const;
+
   // forward() for 1..kGemvMaxTokens tokens with the x86 decode GEMV: xq holds the Q8_0 rows (x_row bytes
   // apart) at the start of scratch; the expanded rows go after them.
   void forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
@@ -78,6 +82,9 @@ class Linear {
   std::shared_ptr<const LutPacked> lut_;
   void (*lut_gemv_)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                     int64_t n_tokens, float* y, int64_t y_stride) = nullptr;
+  // Optional, with lut_: the int8 GEMM over the packed tiles for prompts (kernels/lut_gemm.h).
+  void (*lut_gemm_)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts, int64_t n_tokens,
+                    float* y, int64_t y_stride) = nullptr;
   // Optional: the int8 GEMM for prompts (kernels/simd_gemm.h), used when n_tokens >= 4.
   void (*gemm_)(const GemmTask& task) = nullptr;
   // Optional: the x86 int8 decode GEMV (kernels/x86_gemv.h) for 1..3 tokens, and the weight offset its

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/elq.h"
+#include "kernels/lut_gemm.h"
 #include "kernels/matmul.h"
 
 namespace edgellm {
@@ -134,11 +135,12 @@ TEST(LutGemv, TileRangesCompose) {
   EXPECT_EQ(a, b);
 }
 
-// Linear runs elq weights through the lookup kernel: 1 token (decode) and 5 tokens (prompt), 1 and 2 threads.
+// Linear runs elq weights through the lookup kernel below kLutGemmMinTokens tokens (from there on the GEMM of
+// lut_gemm_test.cc): 1 token (decode) and a few, 1 and 2 threads.
 TEST(LutGemv, LinearForwardMatchesOracle) {
   for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(2, 128, true), elq_ternary_id(64)}) {
     const ElqFormat& f = *elq_format(id);
-    const int64_t rows = 37, cols = 384, tokens = 5;
+    const int64_t rows = 37, cols = 384, tokens = kLutGemmMinTokens - 1;
     const std::vector<float> w = random_normal(rows * cols, 21), x = random_normal(tokens * cols, 22);
     std::vector<uint8_t> q(static_cast<size_t>(rows * cols / f.group) * f.block_bytes);
     elq_quantize(f, w.data(), q.data(), rows * cols);

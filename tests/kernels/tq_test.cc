@@ -97,8 +97,11 @@ TEST(Tq, LookupDotAndLinearMatchFloatDot) {
     ASSERT_TRUE(lin.is_ok()) << lin.status().message();
     ThreadPool pool(2);
     MatmulScratch scratch;
-    std::vector<float> y(static_cast<size_t>(3 * rows));
+    // Three tokens at once (the prompt path: the int8 GEMM where the CPU has one) and one at a time (decode:
+    // the lookup kernel, which computes exactly what vec_dot does).
+    std::vector<float> y(static_cast<size_t>(3 * rows)), y1(static_cast<size_t>(3 * rows));
     lin->forward(x.data(), 3, y.data(), pool, scratch);
+    for (int64_t tok = 0; tok < 3; ++tok) lin->forward(x.data() + tok * cols, 1, y1.data() + tok * rows, pool, scratch);
     std::vector<BlockElqAct> act(cols / 32);
     std::vector<float> wr(cols);
     for (int64_t tok = 0; tok < 3; ++tok) {
@@ -110,7 +113,8 @@ TEST(Tq, LookupDotAndLinearMatchFloatDot) {
         const float lut = t.vec_dot(cols, q.data() + r * rb, act.data());
         // Table quantization error only: ~step (max|4-sum|/127) × scale × sqrt(cols / 4).
         EXPECT_NEAR(lut, exact, 0.05 * std::sqrt(static_cast<double>(cols))) << t.name;
-        EXPECT_NEAR(y[tok * rows + r], lut, 1e-4f * (1.0f + std::fabs(lut))) << t.name << " row " << r;
+        EXPECT_NEAR(y1[tok * rows + r], lut, 1e-4f * (1.0f + std::fabs(lut))) << t.name << " row " << r;
+        EXPECT_NEAR(y[tok * rows + r], exact, 0.05 * std::sqrt(static_cast<double>(cols))) << t.name << " row " << r;
       }
     }
   }
