@@ -1,7 +1,11 @@
 // Table-lookup GEMV (elq formats, and TQ1_0/TQ2_0 on the ternary kernel) against llama.cpp-style types of similar size,
 // through Linear::forward at Llama-3.2-1B layer shapes, 1 token (decode) and 16 tokens, 1 and 2 threads.
 // bytes_per_second counts the stored weight bytes per call (the GGUF size, which bounds decode speed), so types compare
-// at equal footing.
+// at equal footing. Kernel-only runs on the calling thread (rates per CPU second, usable on a busy machine):
+//   Decode/ (one matrix, from cache), DecodeDram/ (96 MB of copies) beside BM_StreamRead (the same run's roofline):
+//     lut_bench --benchmark_filter='StreamRead|DecodeDram/.*8192x2048' --benchmark_min_time=0.3
+//   Prompt/ (lookup GEMV per token vs the VNNI GEMM, activation quantization included):
+//     lut_bench --benchmark_filter='Prompt/.*tokens:(4|64)/' --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -9,7 +13,10 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "core/aligned_buffer.h"
 #include "kernels/elq.h"
+#include "kernels/lut_gemm.h"
+#include "kernels/lut_gemv.h"
 #include "kernels/matmul.h"
 #include "kernels/type_traits.h"
 
@@ -69,6 +76,127 @@ void BM_Gemv(benchmark::State& state, uint32_t type_id, Shape shape, int64_t n_t
 
 const Shape kShapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}};
 
+// Decode: the lookup kernel alone over all tiles of the packed matrix, on the calling thread, so the CPU time
+// (and bytes_per_second, which counts the packed codes and coefficients read per call) stays meaningful on
+// a busy machine.
+void BM_Decode(benchmark::State& state, uint32_t type_id, Shape shape) {
+  const TypeTraits* t = type_traits(type_id);
+  const std::vector<uint8_t> w = make_weight(*t, shape);
+  Result<LutPacked> packed = lut_pack(type_id, shape.rows, shape.cols, w.data(), row_bytes(*t, shape.cols));
+  if (!packed.is_ok()) {
+    state.SkipWithError(packed.status().message().c_str());
+    return;
+  }
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(shape.cols));
+  for (float& f : x) f = dist(rng);
+  std::vector<BlockElqAct> act(static_cast<size_t>(shape.cols / kElqActBlock));
+  elq_act_from_float(x.data(), act.data(), shape.cols);
+  std::vector<float> y(static_cast<size_t>(shape.rows));
+  const LutGemvFn gemv = lut_gemv_kernel();
+  for (auto _ : state) {
+    gemv(*packed, 0, packed->tiles, act.data(), 0, 1, y.data(), shape.rows);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const size_t bytes = packed->codes.size() + packed->coeffs.size();
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+  state.counters["packed_bpw"] = 8.0 * static_cast<double>(bytes) / static_cast<double>(shape.rows * shape.cols);
+}
+
+// Decode from DRAM: enough packed copies of the matrix (each from its own weights) to exceed 96 MB, well past
+// the last-level cache, read one after another as the layers of a model are; bytes_per_second (CPU time)
+// is then the kernel's share of the memory roofline.
+void BM_DecodeDram(benchmark::State& state, uint32_t type_id, Shape shape) {
+  const TypeTraits* t = type_traits(type_id);
+  const std::vector<uint8_t> w = make_weight(*t, shape);
+  std::vector<LutPacked> copies;
+  size_t total = 0;
+  while (total < (size_t{96} << 20)) {
+    Result<LutPacked> packed = lut_pack(type_id, shape.rows, shape.cols, w.data(), row_bytes(*t, shape.cols));
+    if (!packed.is_ok()) {
+      state.SkipWithError(packed.status().message().c_str());
+      return;
+    }
+    total += packed->codes.size() + packed->coeffs.size();
+    copies.push_back(std::move(*packed));
+  }
+  std::vector<float> x(static_cast<size_t>(shape.cols), 0.25f);
+  std::vector<BlockElqAct> act(static_cast<size_t>(shape.cols / kElqActBlock));
+  elq_act_from_float(x.data(), act.data(), shape.cols);
+  std::vector<float> y(static_cast<size_t>(shape.rows));
+  const LutGemvFn gemv = lut_gemv_kernel();
+  for (auto _ : state) {
+    for (const LutPacked& p : copies) gemv(p, 0, p.tiles, act.data(), 0, 1, y.data(), shape.rows);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(total));
+}
+
+// The roofline of DecodeDram in the same run: one thread summing a 96 MB buffer (bytes_per_second, CPU time).
+void BM_StreamRead(benchmark::State& state) {
+  AlignedBuffer buf(size_t{96} << 20);
+  for (size_t i = 0; i < buf.size(); i += 4096) buf.data()[i] = static_cast<uint8_t>(i >> 12);
+  const auto* p = reinterpret_cast<const uint64_t*>(buf.data());
+  const size_t n = buf.size() / sizeof(uint64_t);
+  for (auto _ : state) {
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i < n; i += 4) {
+      s0 += p[i];
+      s1 += p[i + 1];
+      s2 += p[i + 2];
+      s3 += p[i + 3];
+    }
+    benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
+}
+BENCHMARK(BM_StreamRead);
+
+// Prompt processing on one thread, the two paths side by side in one process: the lookup kernel per token
+// over each tile (gemv, what Linear ran for every token count before the GEMM), and the expansion to int8
+// codes + VNNI GEMM (gemm, activation quantization included).
+void BM_Prompt(benchmark::State& state, uint32_t type_id, Shape shape, int64_t n_tokens, bool gemm) {
+  const TypeTraits* t = type_traits(type_id);
+  const std::vector<uint8_t> w = make_weight(*t, shape);
+  Result<LutPacked> packed = lut_pack(type_id, shape.rows, shape.cols, w.data(), row_bytes(*t, shape.cols));
+  const LutGemmFn gemm_fn = lut_gemm_kernel();
+  if (!packed.is_ok() || (gemm && gemm_fn == nullptr)) {
+    state.SkipWithError(packed.is_ok() ? "no VNNI GEMM on this CPU" : packed.status().message().c_str());
+    return;
+  }
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n_tokens * shape.cols));
+  for (float& f : x) f = dist(rng);
+  std::vector<float> y(static_cast<size_t>(n_tokens * shape.rows));
+  const size_t act_row = gemm ? lut_gemm_act_row_bytes(shape.cols) : row_bytes(*type_traits(kElqActId), shape.cols);
+  AlignedBuffer acts(act_row * static_cast<size_t>(n_tokens));
+  const LutGemvFn gemv = lut_gemv_kernel();
+  for (auto _ : state) {
+    for (int64_t k = 0; k < n_tokens; ++k) {
+      if (gemm)
+        lut_gemm_acts_from_float(x.data() + k * shape.cols, shape.cols, acts.data() + k * act_row);
+      else
+        elq_act_from_float(x.data() + k * shape.cols, acts.data() + k * act_row, shape.cols);
+    }
+    if (gemm) {
+      gemm_fn(*packed, 0, packed->tiles, acts.data(), n_tokens, y.data(), shape.rows);
+    } else {
+      for (int64_t tile = 0; tile < packed->tiles; ++tile)
+        gemv(*packed, tile, tile + 1, acts.data(), act_row, n_tokens, y.data(), shape.rows);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["tok/s"] = benchmark::Counter(static_cast<double>(n_tokens), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * n_tokens),
+                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
 int register_all() {
   const uint32_t types[] = {static_cast<uint32_t>(GgmlType::Q4_0),
                             static_cast<uint32_t>(GgmlType::Q2_K),
@@ -90,6 +218,22 @@ int register_all() {
                                    "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(name.c_str(), BM_Gemv, id, s, tokens, threads)->UseRealTime();
         }
+  for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(3, 64, false), elq_type_id(2, 64, false),
+                      elq_ternary_id(128), static_cast<uint32_t>(GgmlType::TQ2_0), static_cast<uint32_t>(GgmlType::TQ1_0)})
+    for (const Shape& s : {Shape{8192, 2048}, Shape{2048, 8192}}) {
+      const std::string name = std::string("Decode/") + type_traits(id)->name + "/" + std::to_string(s.rows) + "x" +
+                               std::to_string(s.cols);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Decode, id, s);
+      benchmark::RegisterBenchmark(("DecodeDram/" + name.substr(7)).c_str(), BM_DecodeDram, id, s);
+    }
+  for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(3, 64, false), elq_type_id(2, 64, false),
+                      elq_ternary_id(128), static_cast<uint32_t>(GgmlType::TQ1_0)})
+    for (int64_t tokens : {2, 3, 4, 16, 64})
+      for (bool gemm : {false, true}) {
+        const std::string name = std::string("Prompt/") + type_traits(id)->name + "/2048x2048/tokens:" +
+                                 std::to_string(tokens) + (gemm ? "/gemm" : "/gemv");
+        benchmark::RegisterBenchmark(name.c_str(), BM_Prompt, id, Shape{2048, 2048}, tokens, gemm)->UseRealTime();
+      }
   return 0;
 }
 
