@@ -36,11 +36,11 @@ EL_TARGET_AVXVNNI inline __m256i lane_mask(int n) {
 }
 
 // T tokens × the 8 rows of half h of the tile; y (row stride y_stride floats, already at the half's
-// first row) receives the sums for the rows in `mask`, added to what is there unless `first`. The token's
+// first row) receives the sums for its first `nrh` rows, added to what is there unless `first`. The token's
 // scale is applied once per kSpan columns, as in x86_vnni.cc.
 template <int T, int kGroup, int kSpan, bool kHasMin>
 EL_TARGET_AVXVNNI void half_tokens(const PackedTile& tile, int h, int groups, const ActPtrs& a, float* y,
-                                   int64_t y_stride, __m256i mask, bool first) {
+                                   int64_t y_stride, int nrh, bool first) {
   constexpr int kSteps = kGroup / 4, kSpanGroups = kSpan / kGroup;
   static_assert(kSpan % kGroup == 0 && kSpan % 32 == 0, "groups tile the activation-scale span");
   __m256 acc[T];
@@ -71,6 +71,7 @@ EL_TARGET_AVXVNNI void half_tokens(const PackedTile& tile, int h, int groups, co
     const float* xd = a.d + (g0 * kGroup / 32) * kActTokens;
     for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(span[t], _mm256_set1_ps(xd[t]), acc[t]);
   }
+  const __m256i mask = lane_mask(nrh);
   for (int t = 0; t < T; ++t) {
     float* yt = y + t * y_stride;
     __m256 v = acc[t];
@@ -104,7 +105,6 @@ EL_TARGET_AVXVNNI void gemm_avx2(const GemmTask& task) {
                              static_cast<int>(std::min<int64_t>(gemm::kTileRows, task.row_end - r0 - gemm::kTileRows)),
                              gemm::chunk_bytes<Dec>(task.cols));
       for (int h = 0; h * 8 < nr; ++h) {
-        const __m256i mask = lane_mask(nr - 8 * h);
         for (int64_t t0 = 0; t0 < task.n_tokens; t0 += kActTokens) {
           const uint8_t* base = task.acts + static_cast<size_t>(t0 / kActTokens) * layout.bytes;
           const int n = static_cast<int>(std::min<int64_t>(kActTokens, task.n_tokens - t0));
@@ -113,7 +113,7 @@ EL_TARGET_AVXVNNI void gemm_avx2(const GemmTask& task) {
             const ActPtrs a{base + c0 * 8 + 4 * j, reinterpret_cast<const float*>(base + layout.d) + c0 / 32 * 8 + j,
                             reinterpret_cast<const float*>(base + dsum_off) + c0 / kGroup * 8 + j};
             half_tokens<decltype(tokens)::value, kGroup, Dec::kCols, Dec::kHasMin>(
-                tile, h, groups, a, task.y + (t0 + j) * task.rows + r0 + 8 * h, task.rows, mask, first);
+                tile, h, groups, a, task.y + (t0 + j) * task.rows + r0 + 8 * h, task.rows, nr - 8 * h, first);
           };
           int j = 0;
           for (; n - j >= 4; j += 4) run(std::integral_constant<int, 4>{}, j);

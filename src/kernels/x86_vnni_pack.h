@@ -29,11 +29,14 @@ EL_TARGET_VNNI inline TileRows tile_rows(size_t stride, int nr) {
 
 // Bytes p + off .. p + off + 15 of the 16 rows as four steps: v[c] lane r = 4-byte word c of row r.
 EL_TARGET_VNNI inline void load_steps(const uint8_t* p, const TileRows& rows, __m512i v[4]) {
+  const auto row = [&](int r) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + rows.off[r])); };
   __m512i z[4];
   for (int k = 0; k < 4; ++k) {
-    z[k] = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + rows.off[k])));
-    for (int j = 1; j < 4; ++j)
-      z[k] = _mm512_inserti32x4(z[k], _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + rows.off[k + 4 * j])), j);
+    // The lane index must be an immediate even in unoptimized (sanitizer) builds: no loop over it.
+    z[k] = _mm512_castsi128_si512(row(k));
+    z[k] = _mm512_inserti32x4(z[k], row(k + 4), 1);
+    z[k] = _mm512_inserti32x4(z[k], row(k + 8), 2);
+    z[k] = _mm512_inserti32x4(z[k], row(k + 12), 3);
   }
   const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
   const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
