@@ -89,6 +89,9 @@ std::vector<GemmCase> cases() {
   for (GemmIsa isa : {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni}) {
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0}) {
       v.push_back({isa, type, 1, 32, 1, 0});
+      v.push_back({isa, type, 3, 32, 5, 0});
+      v.push_back({isa, type, 17, 64, 9, 0});
+      v.push_back({isa, type, 33, 96, 17, 0});
       v.push_back({isa, type, 17, 96, 15, 0});
       v.push_back({isa, type, 16, 1024, 8, 6});
       v.push_back({isa, type, 33, 1056, 13, 2});
