@@ -6,12 +6,13 @@
 //   bytes_per_second  stored weight bytes read per second (the figure that bounds decode)
 //   GOPS              2 × rows × cols × tokens per second, 1e9 (a multiply-add is 2 operations)
 //   bw_frac           (GEMV only) weight bytes/s over the read bandwidth measured in this process at the same
-//                     thread count (measure_read_gbs, once per thread count); meaningful for matrices larger than
-//                     the L3 (the 8B shapes; the 1B ones mostly fit a 32 MB L3 and may exceed 1)
+//                     thread count (measure_read_gbs, once per thread count); meaningful only for matrices much
+//                     larger than the L3: 14336x4096 and 4096x14336 (33 MB at Q4_0); the 1B shapes and 4096x4096
+//                     fit a 32 MB L3 after the first call and read at cache speed (bw_frac above 1)
 //   bw_GBs            (GEMV only) that measured bandwidth
 // The whole grid (1200 cases, with the slow F32/F16 512-token GEMMs) takes too long for one run; slices:
-//   every type, GEMV on the 8B shapes, 1 thread (~2-3 min):
-//     matmul_bench --benchmark_filter='/(4096x4096|14336x4096)/tokens:1/threads:1' --benchmark_min_time=0.1
+//   every type, GEMV out of cache (8B FFN shapes), 1 and 2 threads (~2-3 min):
+//     matmul_bench --benchmark_filter='/(14336x4096|4096x14336)/tokens:1/' --benchmark_min_time=0.1
 //   every type, GEMM at 64 tokens on one 1B shape, 1 and 2 threads (~1-2 min):
 //     matmul_bench --benchmark_filter='/2048x2048/tokens:64/' --benchmark_min_time=0.1
 //   one type everywhere: --benchmark_filter='Linear/q4_0/'; compare two types in the same minute:
