@@ -61,6 +61,39 @@ TEST(QuantizeRules, RowsThatDoNotFitTheBlockFallBack) {
   EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", {40, 10}, false, opts_for(GgmlType::Q4_0)), GgmlType::F16);
 }
 
+TEST(QuantizeRules, MixesFollowLlamaCpp) {
+  ASSERT_TRUE(find_quantize_mix("Q4_K_M"));
+  EXPECT_EQ(find_quantize_mix("q4_k_m")->first, GgmlType::Q4_K);
+  EXPECT_EQ(find_quantize_mix("q3_K_M")->second, QuantizeMix::kQ3_K_M);
+  EXPECT_FALSE(find_quantize_mix("q4_K"));
+  EXPECT_FALSE(find_quantize_mix("q4_K_MM"));
+  EXPECT_EQ(quantize_mix_names(), "q3_K_M,q4_K_M,q5_K_M");
+  QuantizeOptions m4 = opts_for(GgmlType::Q4_K);
+  m4.mix = QuantizeMix::kQ4_K_M;
+  m4.n_layer = 16;  // use_more_bits: layers 0, 1, 14, 15 and 4, 7, 10, 13
+  const std::vector<int64_t> dims = {2048, 2048};
+  for (int i = 0; i < 16; ++i) {
+    const bool more = i < 2 || i >= 14 || (i - 2) % 3 == 2;
+    const GgmlType want = more ? GgmlType::Q6_K : GgmlType::Q4_K;
+    EXPECT_EQ(choose_tensor_type("blk." + std::to_string(i) + ".attn_v.weight", dims, false, m4), want) << i;
+    EXPECT_EQ(choose_tensor_type("blk." + std::to_string(i) + ".ffn_down.weight", dims, false, m4), want) << i;
+    EXPECT_EQ(choose_tensor_type("blk." + std::to_string(i) + ".attn_q.weight", dims, false, m4), GgmlType::Q4_K);
+  }
+  EXPECT_EQ(choose_tensor_type("output.weight", dims, false, m4), GgmlType::Q6_K);
+  QuantizeOptions m3 = opts_for(GgmlType::Q3_K);
+  m3.mix = QuantizeMix::kQ3_K_M;
+  m3.n_layer = 16;
+  EXPECT_EQ(choose_tensor_type("blk.1.attn_v.weight", dims, false, m3), GgmlType::Q5_K);
+  EXPECT_EQ(choose_tensor_type("blk.2.attn_v.weight", dims, false, m3), GgmlType::Q4_K);
+  EXPECT_EQ(choose_tensor_type("blk.0.ffn_down.weight", dims, false, m3), GgmlType::Q5_K);
+  EXPECT_EQ(choose_tensor_type("blk.1.ffn_down.weight", dims, false, m3), GgmlType::Q4_K);
+  EXPECT_EQ(choose_tensor_type("blk.5.ffn_down.weight", dims, false, m3), GgmlType::Q3_K);
+  EXPECT_EQ(choose_tensor_type("blk.5.attn_output.weight", dims, false, m3), GgmlType::Q4_K);
+  EXPECT_EQ(choose_tensor_type("blk.5.ffn_up.weight", dims, false, m3), GgmlType::Q3_K);
+  // A row that does not fit the mix's type still falls back.
+  EXPECT_EQ(choose_tensor_type("blk.0.attn_v.weight", {576, 64}, false, m4), GgmlType::Q8_0);
+}
+
 TEST(QuantizeRules, Targets) {
   EXPECT_TRUE(is_quantize_target(GgmlType::Q4_K));
   EXPECT_TRUE(is_quantize_target(elq(5, 128, true)));
@@ -140,6 +173,39 @@ TEST(Quantize, Elq4ModelLogitsStayCloseToF32) {
   EXPECT_GT(err_elq, 0.0);  // the model really ran on the quantized weights
 }
 
+// --report: RMSE per tensor and in total; more bits give a smaller error, a mix lies between its types.
+TEST(QuantizeCli, ReportGivesReconstructionError) {
+  const std::string in = tiny_f32();
+  const auto total_rel = [&](const std::string& type) {
+    const CliResult r = run_cli({"quantize", in, temp_dir() + "/quantize_report.gguf", "--type", type, "--report"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("blk.3.ffn_down.weight"), std::string::npos) << r.out;
+    const size_t at = r.out.find("rel_rmse ", r.out.find("total:"));
+    return at == std::string::npos ? -1.0 : std::stod(r.out.substr(at + 9));
+  };
+  const double q8 = total_rel("q8_0"), q4k = total_rel("q4_K"), q4km = total_rel("q4_K_M"), q6k = total_rel("q6_K");
+  // Uniform quantization error of Gaussian weights: ~2^-bits relative; Q8_0 about 0.4%, Q4_K about 7%.
+  EXPECT_GT(q8, 0.001);
+  EXPECT_LT(q8, 0.01);
+  EXPECT_GT(q4k, 0.04);
+  EXPECT_LT(q4k, 0.12);
+  EXPECT_LT(q4km, q4k);
+  EXPECT_GT(q4km, q6k);
+  QuantizeOptions o = opts_for(GgmlType::Q4_0);
+  o.measure_error = true;
+  auto r = quantize_model(in, temp_dir() + "/quantize_measure.gguf", o);
+  ASSERT_TRUE(r.is_ok());
+  for (const QuantizedTensor& t : r->tensors) {
+    if (t.from == t.to) {
+      EXPECT_EQ(t.sq_err, 0.0) << t.name;
+    } else if (t.name.rfind("blk.", 0) == 0) {  // the embedding and output keep Q8_0/Q6_K
+      EXPECT_GT(t.rel_rmse(), 0.05) << t.name;
+      EXPECT_LT(t.rel_rmse(), 0.2) << t.name;
+      EXPECT_NEAR(t.rmse(), t.rel_rmse() * std::sqrt(t.sq_src / static_cast<double>(t.n_elements)), 1e-12);
+    }
+  }
+}
+
 TEST(QuantizeCli, ConvertsRefusesRequantizeAndValidates) {
   const std::string in = tiny_f32();
   const std::string out = temp_dir() + "/quantize_cli_q4.gguf";
@@ -158,6 +224,7 @@ TEST(QuantizeCli, ConvertsRefusesRequantizeAndValidates) {
 
   EXPECT_EQ(run_cli({"quantize", in, again, "--type", "q8_K"}).code, 2);
   EXPECT_EQ(run_cli({"quantize", in, again, "--type", "nope"}).code, 2);
+  EXPECT_NE(run_cli({"quantize", in, again, "--type", "nope"}).err.find("q4_K_M"), std::string::npos);
   EXPECT_EQ(run_cli({"quantize", temp_dir() + "/missing.gguf", again, "--type", "q4_0"}).code, 2);
   EXPECT_EQ(run_cli({"quantize", in, in, "--type", "q4_0"}).code, 2);
 }
