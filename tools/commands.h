@@ -20,5 +20,6 @@ void add_convert_command(CLI::App& app, Action& action);
 void add_quantize_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_tokenize_command(CLI::App& app, Action& action);  // tokenize and detokenize
+void add_perplexity_command(CLI::App& app, Action& action);
 
 }  // namespace edgellm::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_quantize_command(app, action);
   add_bench_command(app, action);
   add_tokenize_command(app, action);
+  add_perplexity_command(app, action);
 
   try {
     app.parse(argc, argv);
