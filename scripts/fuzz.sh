@@ -11,7 +11,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-fuzz"
 seconds="${FUZZ_SECONDS:-60}"
 seconds_other="${FUZZ_SECONDS_OTHER:-20}"
-targets=(gguf jinja hf_tokenizer_json llama2c vocab)
+targets=(gguf jinja hf_tokenizer_json llama2c vocab logits)
 
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
