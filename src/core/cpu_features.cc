@@ -41,17 +41,29 @@ CpuFeatures probe() {
     f.avx = c & (1u << 28);
     f.f16c = c & (1u << 29);
   }
+  // The OS must save the wider registers on context switch (XCR0), or the instructions fault: YMM state
+  // (bits 1-2) for AVX*, and opmask + ZMM state (bits 5-7) for AVX-512.
+  bool os_ymm = false, os_zmm = false;
+  if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27))) {  // OSXSAVE: xgetbv is available
+    unsigned lo = 0, hi = 0;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    os_ymm = (lo & 0x6u) == 0x6u;
+    os_zmm = os_ymm && (lo & 0xe0u) == 0xe0u;
+  }
+  if (!os_ymm) f.avx = f.fma = f.f16c = false;
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-    f.avx2 = b & (1u << 5);
-    f.avx512f = b & (1u << 16);
-    f.avx512bw = b & (1u << 30);
-    f.avx512vl = b & (1u << 31);
-    f.avx512vbmi = c & (1u << 1);
-    f.avx512vnni = c & (1u << 11);
+    f.avx2 = os_ymm && (b & (1u << 5));
+    f.avx512f = os_zmm && (b & (1u << 16));
+    f.avx512dq = os_zmm && (b & (1u << 17));
+    f.avx512bw = os_zmm && (b & (1u << 30));
+    f.avx512vl = os_zmm && (b & (1u << 31));
+    f.avx512vbmi = os_zmm && (c & (1u << 1));
+    f.gfni = c & (1u << 8);
+    f.avx512vnni = os_zmm && (c & (1u << 11));
   }
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
-    f.avxvnni = a & (1u << 4);
-    f.avx512bf16 = a & (1u << 5);
+    f.avxvnni = os_ymm && (a & (1u << 4));
+    f.avx512bf16 = os_zmm && (a & (1u << 5));
   }
 #endif
 #if defined(__aarch64__)
@@ -86,8 +98,10 @@ std::string CpuFeatures::summary() const {
   add(avx512f, "AVX512F");
   add(avx512bw, "AVX512BW");
   add(avx512vl, "AVX512VL");
+  add(avx512dq, "AVX512DQ");
   add(avx512vnni, "AVX512_VNNI");
   add(avx512vbmi, "AVX512_VBMI");
+  add(gfni, "GFNI");
   add(avx512bf16, "AVX512_BF16");
   add(avxvnni, "AVX_VNNI");
   add(neon, "NEON");

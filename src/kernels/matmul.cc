@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/arm_dotprod.h"
 #include "kernels/lut_gemm.h"
 #include "kernels/lut_gemv.h"
 #include "kernels/simd_dot.h"
@@ -69,10 +70,12 @@ Result<Linear> Linear::prepare(const WeightView& w) {
   const SimdKernels simd = simd_kernels(w.type);
   const VecDotFn kquant_dot = simd_kquant_vec_dot(w.type);
   lin.vec_dot_ = simd.vec_dot != nullptr ? simd.vec_dot : kquant_dot != nullptr ? kquant_dot : traits->vec_dot;
+  // ARM CPUs with the dot-product extension: sdot kernels (kernels/arm_dotprod.h) beat Highway's widening ones.
+  if (const VecDotFn sdot = arm_dotprod_vec_dot(w.type)) lin.vec_dot_ = sdot;
   lin.vec_dot4_ = simd.vec_dot4;
   if (act->type != GgmlType::F32) lin.quantize_x_ = simd.quantize_x != nullptr ? simd.quantize_x : act->from_float;
   if (act->type == GgmlType::Q8_K && simd.quantize_x == nullptr) lin.quantize_x_ = simd_kquant_quantize_q8_k();
-  // The GEMM gathers 4-byte words from 16 rows at a time, with 32-bit row offsets.
+  // The GEMM addresses rows with 32-bit offsets (scale and 5th-bit gathers).
   if ((act->type == GgmlType::Q8_0 || act->type == GgmlType::Q8_K) && lin.w_.row_stride <= (size_t{1} << 26))
     lin.gemm_ = gemm_kernel(w.type);
   if (act->type == GgmlType::Q8_0) {

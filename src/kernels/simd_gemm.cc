@@ -48,7 +48,7 @@ bool gemm_isa_supported(GemmIsa isa) {
   const CpuFeatures& f = cpu_features();
   switch (isa) {
     case GemmIsa::kAvx512Vnni:
-      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+      return f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
     case GemmIsa::kAvxVnni:
       return f.avx2 && f.fma && f.f16c && f.avxvnni;
   }

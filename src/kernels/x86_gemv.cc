@@ -16,6 +16,7 @@
 
 #include <cstring>
 
+#include "core/cpu_features.h"
 #include "core/fp16.h"
 #include "kernels/x86_gemv_impl.h"
 
@@ -273,18 +274,17 @@ GemvKernel zmm_kernel(GgmlType type) {
 namespace edgellm {
 
 GemvKernel x86_gemv_kernel(GgmlType weight_type, GemvIsa isa) {
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  // cpu_features(), not __builtin_cpu_supports: clang 14 (the fuzz and sanitizer builds) knows neither "f16c"
+  // nor "avxvnni" there.
+  const CpuFeatures& cpu = cpu_features();
+  const bool avx2 = cpu.avx2 && cpu.fma && cpu.f16c;
   switch (isa) {
     case GemvIsa::kAvx512Vnni:
-      if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-          __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
-          __builtin_cpu_supports("gfni"))
+      if (cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq && cpu.avx512vnni && cpu.avx512vbmi && cpu.gfni)
         return gemv_detail::zmm_kernel(weight_type);
       return {};
     case GemvIsa::kAvxVnni:
-      return avx2 && __builtin_cpu_supports("avxvnni") ? gemv_detail::ymm_vnni_kernel(weight_type) : GemvKernel{};
+      return avx2 && cpu.avxvnni ? gemv_detail::ymm_vnni_kernel(weight_type) : GemvKernel{};
     case GemvIsa::kAvx2:
       return avx2 ? gemv_detail::ymm_avx2_kernel(weight_type) : GemvKernel{};
   }
