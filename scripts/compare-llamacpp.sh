@@ -8,7 +8,7 @@
 #   scripts/compare-llamacpp.sh [options] [-- extra edgellm bench flags]
 #     --edgellm PATH    the edgellm binary (default: build/bin/edgellm)
 #     --cache DIR       where the model files live (default: ${XDG_CACHE_HOME:-$HOME/.cache}/edgellm/compare)
-#     --types LIST      comma list (default: q8_0,q4_0,q4_K,q2_K,tq2_0,tq1_0,elq3_g64,elq2_g64)
+#     --types LIST      comma list (default: q8_0,q4_0,q4_K_M,q2_K,tq2_0,tq1_0,elq3z_g32,elq3_g64,elq2_g64)
 #     --preset NAME     model shape (default: llama3.2-1b)
 #     --json FILE       JSON report (default: compare.json)
 #     --quick           -p 64 -n 16 --reps 1 instead of -p 512 -n 128 --reps 3
@@ -16,8 +16,8 @@
 #
 # Files: the preset is synthesized once at f16 (<preset>-v32000-f16.gguf), every type is made from it by
 # `edgellm quantize` (its llama.cpp-like per-tensor rules: output/tied embedding Q6_K below 6 bits, token
-# embedding Q8_0 below 8 bits). q4_K stands in for llama.cpp's Q4_K_M: edgellm quantize has no per-layer mixes
-# (Q4_K_M also stores half of attn_v/ffn_down as Q6_K, ~4 % more bytes). llama.cpp refuses the elq types
+# embedding Q8_0 below 8 bits); q4_K_M is llama.cpp's mix (more bits for attn_v/ffn_down in some layers).
+# elq3z_g32 is the 3-bit format docs/quality.md compares with Q4_K_M. llama.cpp refuses the elq types
 # (edgellm's own tensor ids): they show as n/a on its side. The llama.cpp peer: scripts/peer-install.sh, found via
 # EDGELLM_PEER_DIR (default $HOME/.cache/edgellm/llamacpp).
 set -euo pipefail
@@ -25,7 +25,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 edgellm="$root/build/bin/edgellm"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/edgellm/compare"
-types="q8_0,q4_0,q4_K,q2_K,tq2_0,tq1_0,elq3_g64,elq2_g64"
+types="q8_0,q4_0,q4_K_M,q2_K,tq2_0,tq1_0,elq3z_g32,elq3_g64,elq2_g64"
 preset="llama3.2-1b"
 json="compare.json"
 prompt=512 gen=128 reps=3
