@@ -9,10 +9,11 @@
 
 #include "core/cpu_features.h"
 #include "core/fp16.h"
+#include "kernels/lut_tune.h"
 
 namespace edgellm {
 
-LutGemmFn lut_vnni_gemm();  // kernels/lut_vnni.cc; nullptr on builds without the x86-64 kernel
+LutGemmChunkedFn lut_vnni_gemm_chunked();  // kernels/lut_vnni.cc; nullptr on builds without the x86-64 kernel
 
 namespace {
 
@@ -112,11 +113,20 @@ void lut_gemm_reference(const LutPacked& w, int64_t tile_begin, int64_t tile_end
   }
 }
 
-LutGemmFn lut_gemm_kernel_unchecked() { return lut_vnni_gemm(); }
+LutGemmChunkedFn lut_gemm_chunked_kernel_unchecked() { return lut_vnni_gemm_chunked(); }
+
+LutGemmFn lut_gemm_kernel_unchecked() {
+  if (lut_vnni_gemm_chunked() == nullptr) return nullptr;
+  // The tuned chunk is read per call (after the first, one atomic load in std::call_once).
+  return [](const LutPacked& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts, int64_t n_tokens, float* y,
+            int64_t y_stride) {
+    lut_vnni_gemm_chunked()(w, tile_begin, tile_end, acts, n_tokens, y, y_stride, lut_tuning().gemm_chunk_subs);
+  };
+}
 
 LutGemmFn lut_gemm_kernel() {
   const CpuFeatures& c = cpu_features();
-  return c.avx512f && c.avx512bw && c.avx512vl && c.avx512vnni ? lut_vnni_gemm() : nullptr;
+  return c.avx512f && c.avx512bw && c.avx512vl && c.avx512vnni ? lut_gemm_kernel_unchecked() : nullptr;
 }
 
 }  // namespace edgellm

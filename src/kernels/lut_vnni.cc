@@ -26,7 +26,9 @@ namespace edgellm {
 namespace {
 
 constexpr int kSub = 32;         // columns per activation scale
-constexpr int kChunkSubs = 32;   // 1024 columns of 16 rows expanded at a time: 16 KB of codes, in L1
+// At most 1024 columns of 16 rows expanded at a time (16 KB of codes, in L1); the chunk actually used is a
+// run-time value (kernels/lut_tune.h), because the best size depends on the L1 and on the prompt length.
+constexpr int kChunkSubs = kLutGemmMaxChunkSubs;
 constexpr int kTokenTile = 8;    // tokens per register tile: 8 int32 + 8 float accumulators
 
 struct Expanded {
@@ -143,7 +145,8 @@ EL_TARGET_LUT_VNNI void tokens(const Expanded& ex, int n, int64_t s0, const Acts
 
 template <int kBits, bool kTernary>
 EL_TARGET_LUT_VNNI void gemm(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts_base,
-                             int64_t n_tokens, float* y, int64_t y_stride) {
+                             int64_t n_tokens, float* y, int64_t y_stride, int chunk_subs) {
+  chunk_subs = std::clamp(chunk_subs, 1, kChunkSubs);
   Expanded ex;
   const Acts acts{acts_base, lut_gemm_act_row_bytes(w.cols), w.cols};
   const int64_t n_subs = w.cols / kSub;
@@ -151,8 +154,8 @@ EL_TARGET_LUT_VNNI void gemm(const LutPacked& w, int64_t tile_begin, int64_t til
     const int64_t nr = std::min<int64_t>(kLutTileRows, w.rows - t * kLutTileRows);
     const auto m = static_cast<__mmask16>((1u << nr) - 1);
     float* yt = y + t * kLutTileRows;
-    for (int64_t s0 = 0; s0 < n_subs; s0 += kChunkSubs) {
-      const int n = static_cast<int>(std::min<int64_t>(kChunkSubs, n_subs - s0));
+    for (int64_t s0 = 0; s0 < n_subs; s0 += chunk_subs) {
+      const int n = static_cast<int>(std::min<int64_t>(chunk_subs, n_subs - s0));
       expand<kBits, kTernary>(w, t, s0, n, ex);
       const bool first = s0 == 0;
       int64_t tok = 0;
@@ -173,13 +176,13 @@ EL_TARGET_LUT_VNNI void gemm(const LutPacked& w, int64_t tile_begin, int64_t til
 
 }  // namespace
 
-LutGemmFn lut_vnni_gemm() {
-  static constexpr LutGemmFn kByBits[] = {&gemm<1, false>, &gemm<2, false>, &gemm<3, false>, &gemm<4, false>,
-                                          &gemm<5, false>, &gemm<6, false>, &gemm<7, false>, &gemm<8, false>};
+LutGemmChunkedFn lut_vnni_gemm_chunked() {
+  static constexpr LutGemmChunkedFn kByBits[] = {&gemm<1, false>, &gemm<2, false>, &gemm<3, false>, &gemm<4, false>,
+                                                 &gemm<5, false>, &gemm<6, false>, &gemm<7, false>, &gemm<8, false>};
   return [](const LutPacked& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts, int64_t n_tokens, float* y,
-            int64_t y_stride) {
-    const LutGemmFn fn = w.format->ternary ? &gemm<2, true> : kByBits[w.format->bits - 1];
-    fn(w, tile_begin, tile_end, acts, n_tokens, y, y_stride);
+            int64_t y_stride, int chunk_subs) {
+    const LutGemmChunkedFn fn = w.format->ternary ? &gemm<2, true> : kByBits[w.format->bits - 1];
+    fn(w, tile_begin, tile_end, acts, n_tokens, y, y_stride, chunk_subs);
   };
 }
 
@@ -188,7 +191,7 @@ LutGemmFn lut_vnni_gemm() {
 #else  // not x86-64: no VNNI kernel
 
 namespace edgellm {
-LutGemmFn lut_vnni_gemm() { return nullptr; }
+LutGemmChunkedFn lut_vnni_gemm_chunked() { return nullptr; }
 }  // namespace edgellm
 
 #endif

@@ -11,6 +11,7 @@
 #include "kernels/arm_dotprod.h"
 #include "kernels/lut_gemm.h"
 #include "kernels/lut_gemv.h"
+#include "kernels/lut_tune.h"
 #include "kernels/simd_dot.h"
 #include "kernels/simd_gemm.h"
 #include "kernels/simd_kquant.h"
@@ -101,7 +102,7 @@ size_t Linear::scratch_bytes(int64_t n_tokens) const {
   // The expanded decode GEMV rows follow the quantized ones, starting 64-byte aligned.
   if (gemv_ != nullptr && n_tokens <= kGemvMaxTokens)
     return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemv_act_row_bytes(w_.cols);
-  if (lut_gemm_ != nullptr && n_tokens >= kLutGemmMinTokens)
+  if (lut_gemm_ != nullptr && n_tokens >= lut_tuning().gemm_min_tokens)
     return std::max(quantized, static_cast<size_t>(n_tokens) * lut_gemm_act_row_bytes(w_.cols));
   if (gemm_ == nullptr || n_tokens < kGemmMinTokens) return quantized;
   // The expanded GEMM rows follow the quantized ones, starting 64-byte aligned.
@@ -110,7 +111,8 @@ size_t Linear::scratch_bytes(int64_t n_tokens) const {
 
 void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const {
   if (n_tokens <= 0 || vec_dot_ == nullptr) return;
-  if (lut_gemm_ != nullptr && n_tokens >= kLutGemmMinTokens) return forward_lut_gemm(x, n_tokens, y, pool, scratch);
+  if (lut_gemm_ != nullptr && n_tokens >= lut_tuning().gemm_min_tokens)
+    return forward_lut_gemm(x, n_tokens, y, pool, scratch);
   const int64_t cols = w_.cols, rows = w_.rows;
 
   const void* xq = x;
