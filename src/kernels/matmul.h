@@ -59,8 +59,8 @@ class Linear {
   void forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
                     MatmulScratch& scratch) const;
 
-  // forward() for the table-lookup types with n_tokens >= kLutGemmMinTokens: activations to int8 rows in
-  // scratch, then the int8 GEMM over the packed tiles (kernels/lut_gemm.h).
+  // forward() for the table-lookup types from lut_tuning().gemm_min_tokens tokens on (kernels/lut_tune.h):
+  // activations to int8 rows in scratch, then the int8 GEMM over the packed tiles (kernels/lut_gemm.h).
   void forward_lut_gemm(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const;
 
   // forward() for 1..kGemvMaxTokens tokens with the x86 decode GEMV: xq holds the Q8_0 rows (x_row bytes
