@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -28,41 +27,19 @@
 #include "kernels/matmul.h"
 #include "kernels/simd_dot.h"
 #include "kernels/type_traits.h"
+#include "bench_util.h"
 #include "kernels/x86_gemv.h"
 #include "measure/machine.h"
 
 namespace edgellm {
 namespace {
 
-struct Shape {
-  int64_t rows, cols;
-};
+using bench::make_weight;
+using bench::random_floats;
+using bench::Shape;
 
-// 16 quantized random rows repeated: realistic blocks without minutes of setup; the matrix is full size.
-std::vector<uint8_t> make_weight(const TypeTraits& t, const Shape& s) {
-  constexpr int64_t kDistinct = 16;
-  std::mt19937 rng(42);
-  std::normal_distribution<float> dist(0.0f, 0.02f);
-  const size_t rb = row_bytes(t, s.cols);
-  std::vector<uint8_t> distinct(rb * kDistinct);
-  std::vector<float> row(static_cast<size_t>(s.cols));
-  for (int64_t r = 0; r < kDistinct; ++r) {
-    for (float& f : row) f = dist(rng);
-    t.from_float(row.data(), distinct.data() + rb * static_cast<size_t>(r), s.cols);
-  }
-  std::vector<uint8_t> w(rb * static_cast<size_t>(s.rows));
-  for (int64_t r = 0; r < s.rows; ++r)
-    std::copy_n(distinct.data() + rb * static_cast<size_t>(r % kDistinct), rb, w.data() + rb * static_cast<size_t>(r));
-  return w;
-}
 
-std::vector<float> make_x(int64_t cols) {
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(cols));
-  for (float& f : x) f = dist(rng);
-  return x;
-}
+
 
 double bandwidth_gbs(int threads) {
   static std::mutex mu;
@@ -95,7 +72,7 @@ void BM_Kernel(benchmark::State& state, GgmlType type, Shape s, int variant) {
   }
   bandwidth_gbs(1);
   const std::vector<uint8_t> w = make_weight(*t, s);
-  const std::vector<float> x = make_x(s.cols);
+  const std::vector<float> x = random_floats(s.cols);
   std::vector<uint8_t> xq(act->type == GgmlType::F32 ? 0 : row_bytes(*act, s.cols));
   if (!xq.empty()) act->from_float(x.data(), xq.data(), s.cols);
   const void* xin = xq.empty() ? static_cast<const void*>(x.data()) : xq.data();
@@ -129,7 +106,7 @@ void BM_Linear(benchmark::State& state, GgmlType type, Shape s, int threads) {
   const TypeTraits* t = type_traits(type);
   bandwidth_gbs(threads);
   const std::vector<uint8_t> w = make_weight(*t, s);
-  const std::vector<float> x = make_x(s.cols);
+  const std::vector<float> x = random_floats(s.cols);
   auto lin = Linear::prepare(WeightView{type, s.rows, s.cols, w.data(), 0});
   if (!lin.is_ok()) return state.SkipWithError(lin.status().message().c_str());
   ThreadPool pool(threads);

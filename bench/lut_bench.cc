@@ -8,7 +8,6 @@
 //     lut_bench --benchmark_filter='Prompt/.*tokens:(4|64)/' --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
-#include <random>
 #include <string>
 #include <vector>
 
@@ -19,32 +18,16 @@
 #include "kernels/lut_gemv.h"
 #include "kernels/matmul.h"
 #include "kernels/type_traits.h"
+#include "bench_util.h"
 
 namespace edgellm {
 namespace {
 
-struct Shape {
-  int64_t rows, cols;
-};
+using bench::make_weight;
+using bench::random_floats;
+using bench::Shape;
 
-// A few distinct quantized rows repeated: realistic block statistics without a long setup.
-std::vector<uint8_t> make_weight(const TypeTraits& t, const Shape& s) {
-  constexpr int64_t kDistinctRows = 16;
-  std::mt19937 rng(42);
-  std::normal_distribution<float> dist(0.0f, 0.02f);
-  const size_t rb = row_bytes(t, s.cols);
-  std::vector<uint8_t> distinct(rb * kDistinctRows);
-  std::vector<float> row(static_cast<size_t>(s.cols));
-  for (int64_t r = 0; r < kDistinctRows; ++r) {
-    for (float& f : row) f = dist(rng);
-    t.from_float(row.data(), distinct.data() + rb * static_cast<size_t>(r), s.cols);
-  }
-  std::vector<uint8_t> w(rb * static_cast<size_t>(s.rows));
-  for (int64_t r = 0; r < s.rows; ++r)
-    std::copy_n(distinct.data() + rb * static_cast<size_t>(r % kDistinctRows), rb,
-                w.data() + rb * static_cast<size_t>(r));
-  return w;
-}
+
 
 void BM_Gemv(benchmark::State& state, uint32_t type_id, Shape shape, int64_t n_tokens, int threads) {
   const TypeTraits* t = type_traits(type_id);
@@ -54,10 +37,7 @@ void BM_Gemv(benchmark::State& state, uint32_t type_id, Shape shape, int64_t n_t
     state.SkipWithError(lin.status().message().c_str());
     return;
   }
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n_tokens * shape.cols));
-  for (float& f : x) f = dist(rng);
+  const std::vector<float> x = random_floats(n_tokens * shape.cols);
   std::vector<float> y(static_cast<size_t>(n_tokens * shape.rows));
   ThreadPool pool(threads);
   MatmulScratch scratch;
@@ -87,10 +67,7 @@ void BM_Decode(benchmark::State& state, uint32_t type_id, Shape shape) {
     state.SkipWithError(packed.status().message().c_str());
     return;
   }
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(shape.cols));
-  for (float& f : x) f = dist(rng);
+  const std::vector<float> x = random_floats(shape.cols);
   std::vector<BlockElqAct> act(static_cast<size_t>(shape.cols / kElqActBlock));
   elq_act_from_float(x.data(), act.data(), shape.cols);
   std::vector<float> y(static_cast<size_t>(shape.rows));
@@ -167,10 +144,7 @@ void BM_Prompt(benchmark::State& state, uint32_t type_id, Shape shape, int64_t n
     state.SkipWithError(packed.is_ok() ? "no VNNI GEMM on this CPU" : packed.status().message().c_str());
     return;
   }
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n_tokens * shape.cols));
-  for (float& f : x) f = dist(rng);
+  const std::vector<float> x = random_floats(n_tokens * shape.cols);
   std::vector<float> y(static_cast<size_t>(n_tokens * shape.rows));
   const size_t act_row = gemm ? lut_gemm_act_row_bytes(shape.cols) : row_bytes(*type_traits(kElqActId), shape.cols);
   AlignedBuffer acts(act_row * static_cast<size_t>(n_tokens));

@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -30,34 +29,17 @@
 #include "kernels/elq.h"
 #include "kernels/matmul.h"
 #include "kernels/type_traits.h"
+#include "bench_util.h"
 #include "measure/machine.h"
 
 namespace edgellm {
 namespace {
 
-struct Shape {
-  int64_t rows, cols;  // out_features × in_features
-};
+using bench::make_weight;
+using bench::random_floats;
+using bench::Shape;
 
-// Quantizes a few random rows and repeats them: realistic block statistics without minutes of setup. The matrix is
-// still rows × cols bytes in memory, so GEMV reads the full size.
-std::vector<uint8_t> make_weight(const TypeTraits& t, const Shape& s) {
-  constexpr int64_t kDistinctRows = 16;
-  std::mt19937 rng(42);
-  std::normal_distribution<float> dist(0.0f, 0.02f);
-  const size_t rb = row_bytes(t, s.cols);
-  std::vector<uint8_t> distinct(rb * kDistinctRows);
-  std::vector<float> row(static_cast<size_t>(s.cols));
-  for (int64_t r = 0; r < kDistinctRows; ++r) {
-    for (float& f : row) f = dist(rng);
-    t.from_float(row.data(), distinct.data() + rb * static_cast<size_t>(r), s.cols);
-  }
-  std::vector<uint8_t> w(rb * static_cast<size_t>(s.rows));
-  for (int64_t r = 0; r < s.rows; ++r)
-    std::copy_n(distinct.data() + rb * static_cast<size_t>(r % kDistinctRows), rb,
-                w.data() + rb * static_cast<size_t>(r));
-  return w;
-}
+
 
 // Read bandwidth at `threads` threads, measured once per thread count on first use (0 if it cannot be measured).
 double bandwidth_gbs(int threads) {
@@ -86,10 +68,7 @@ void BM_LinearForward(benchmark::State& state, uint32_t type_id, Shape shape, in
     state.SkipWithError(lin.status().message().c_str());
     return;
   }
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n_tokens * shape.cols));
-  for (float& f : x) f = dist(rng);
+  const std::vector<float> x = random_floats(n_tokens * shape.cols);
   std::vector<float> y(static_cast<size_t>(n_tokens * shape.rows));
   ThreadPool pool(threads);
   MatmulScratch scratch;
