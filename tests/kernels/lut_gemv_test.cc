@@ -10,11 +10,13 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/elq.h"
 #include "kernels/lut_gemm.h"
 #include "kernels/matmul.h"
+#include "hwy_targets.h"
 
 namespace edgellm {
 namespace {
@@ -27,23 +29,14 @@ std::vector<float> random_normal(int64_t n, uint32_t seed) {
   return v;
 }
 
+// On ARM the LUT kernel compiles NEON only (no SVE targets), so one target is all there is.
 template <class F>
 void for_each_target(F&& body) {
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
 #if defined(__x86_64__)
-  ASSERT_GE(targets.size(), 2u) << "expected several Highway targets on x86-64";
+  for_each_hwy_target(&lut_dispatched_target, std::forward<F>(body));
 #else
-  ASSERT_FALSE(targets.empty());
+  for_each_hwy_target(&lut_dispatched_target, std::forward<F>(body), 1);
 #endif
-  for (int64_t target : targets) {
-    hwy::SetSupportedTargetsForTest(target);
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    ASSERT_EQ(lut_dispatched_target(), target) << "dispatch did not switch to " << hwy::TargetName(target);
-    SCOPED_TRACE(hwy::TargetName(target));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
 }
 
 std::vector<uint32_t> formats_under_test() {

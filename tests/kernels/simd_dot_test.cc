@@ -6,12 +6,14 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/fp16.h"
 #include "kernels/quants.h"
 #include "kernels/simd_dot.h"
 #include "kernels/type_traits.h"
+#include "hwy_targets.h"
 
 namespace edgellm {
 namespace {
@@ -31,20 +33,9 @@ std::vector<uint8_t> quantize(GgmlType type, const std::vector<float>& x) {
   return q;
 }
 
-// Runs `body` once per compiled and supported target, with dispatch forced to that target.
 template <class F>
 void for_each_target(F&& body) {
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  ASSERT_GE(targets.size(), 2u) << "expected several Highway targets on x86-64";
-  for (int64_t target : targets) {
-    hwy::SetSupportedTargetsForTest(target);
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    ASSERT_EQ(simd_dispatched_target(), target) << "dispatch did not switch to " << hwy::TargetName(target);
-    SCOPED_TRACE(hwy::TargetName(target));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  for_each_hwy_target(&simd_dispatched_target, std::forward<F>(body));
 }
 
 const int64_t kBlockCounts[] = {1, 3, 17, 64, 129};

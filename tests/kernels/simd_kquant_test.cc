@@ -13,6 +13,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/fp16.h"
@@ -20,6 +21,7 @@
 #include "kernels/quants.h"
 #include "kernels/type_traits.h"
 #include "kernels/x86_kquant.h"
+#include "hwy_targets.h"
 
 namespace edgellm {
 namespace {
@@ -93,20 +95,9 @@ std::vector<uint8_t> random_blocks(GgmlType type, int64_t n, uint32_t seed) {
   return q;
 }
 
-// Runs `body` once per compiled and supported target, with dispatch forced to that target.
 template <class F>
 void for_each_target(F&& body) {
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  ASSERT_GE(targets.size(), 2u) << "expected several Highway targets on x86-64";
-  for (int64_t target : targets) {
-    hwy::SetSupportedTargetsForTest(target);
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    ASSERT_EQ(simd_kquant_dispatched_target(), target) << "dispatch did not switch to " << hwy::TargetName(target);
-    SCOPED_TRACE(hwy::TargetName(target));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  for_each_hwy_target(&simd_kquant_dispatched_target, std::forward<F>(body));
 }
 
 // Integer block sums are exact on both paths; only the float accumulation order differs, so the gap is
