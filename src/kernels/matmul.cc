@@ -12,6 +12,7 @@
 #include "kernels/lut_gemm.h"
 #include "kernels/lut_gemv.h"
 #include "kernels/lut_tune.h"
+#include "kernels/repack.h"
 #include "kernels/simd_dot.h"
 #include "kernels/simd_gemm.h"
 #include "kernels/simd_kquant.h"
@@ -92,13 +93,27 @@ Result<Linear> Linear::prepare(const WeightView& w) {
     lin.lut_gemm_ = lut_gemm_kernel();
     // forward() reads only the packed copy from now on: let the source pages go rather than hold both.
     lut_release_source(w.data, static_cast<size_t>(w.rows) * lin.w_.row_stride);
+  } else if (const RepackOps* ops = repack_ops_best(w.type)) {
+    EL_ASSIGN_OR_RETURN(RepackedWeight packed, repack_weight(*ops, w.data, w.rows, w.cols, lin.w_.row_stride));
+    lin.repacked_ = std::make_shared<const RepackedWeight>(std::move(packed));
+    // As for the LUT copy: forward() reads only the tiles from now on.
+    lut_release_source(w.data, static_cast<size_t>(w.rows) * lin.w_.row_stride);
   }
   return lin;
 }
 
-size_t Linear::scratch_bytes(int64_t n_tokens) const {
+size_t Linear::scratch_bytes(int64_t n_tokens, int n_threads) const {
   if (quantize_x_ == nullptr || n_tokens <= 0) return 0;
   const size_t quantized = static_cast<size_t>(n_tokens) * row_bytes(*act_traits_, w_.cols);
+  if (repacked_ != nullptr) {
+    // After the quantized rows (64-byte aligned): the GEMM's expanded rows and one unpacked tile per thread,
+    // or the decode kernel's expanded rows.
+    const size_t base = (quantized + 63) / 64 * 64;
+    if (repacked_uses_gemm(n_tokens))
+      return base + (gemm_acts_bytes(n_tokens, w_.cols) + 63) / 64 * 64 +
+             static_cast<size_t>(std::max(n_threads, 1)) * ((repack_gemm_buffer_bytes(*repacked_) + 63) / 64 * 64);
+    return base + static_cast<size_t>(n_tokens) * repacked_->ops->act_row_bytes(w_.cols);
+  }
   // The expanded decode GEMV rows follow the quantized ones, starting 64-byte aligned.
   if (gemv_ != nullptr && n_tokens <= kGemvMaxTokens)
     return (quantized + 63) / 64 * 64 + static_cast<size_t>(n_tokens) * gemv_act_row_bytes(w_.cols);
@@ -118,7 +133,7 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
   const void* xq = x;
   size_t x_row = static_cast<size_t>(cols) * sizeof(float);
   if (quantize_x_ != nullptr) {
-    const size_t need = scratch_bytes(n_tokens);
+    const size_t need = scratch_bytes(n_tokens, pool.size());
     if (scratch.quantized_x.size() < need) scratch.quantized_x.resize(need);
     x_row = row_bytes(*act_traits_, cols);
     uint8_t* buf = scratch.quantized_x.data();
@@ -130,6 +145,11 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
       });
     }
     xq = buf;
+  }
+
+  if (repacked_ != nullptr) {
+    forward_repacked(static_cast<const uint8_t*>(xq), x_row, n_tokens, y, pool, scratch);
+    return;
   }
 
   if (gemm_ != nullptr && n_tokens >= kGemmMinTokens) {
@@ -242,6 +262,41 @@ void Linear::forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, flo
     task.row_begin = b;
     task.row_end = e;
     gemv_(task);
+  });
+}
+
+bool Linear::repacked_uses_gemm(int64_t n_tokens) const {
+  return gemm_ != nullptr && n_tokens >= kGemmMinTokens && n_tokens > repacked_->ops->max_tokens;
+}
+
+void Linear::forward_repacked(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
+                              MatmulScratch& scratch) const {
+  const RepackedWeight& w = *repacked_;
+  uint8_t* after = scratch.quantized_x.data() + (static_cast<size_t>(n_tokens) * x_row + 63) / 64 * 64;
+  if (repacked_uses_gemm(n_tokens)) {
+    const auto expand = act_traits_->type == GgmlType::Q8_K ? gemm_acts_from_q8_k : gemm_acts_from_q8_0;
+    pool.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) expand(xq + static_cast<size_t>(t) * x_row, w_.cols, t, after);
+    });
+    uint8_t* buffers = after + (gemm_acts_bytes(n_tokens, w_.cols) + 63) / 64 * 64;
+    const size_t buffer_bytes = (repack_gemm_buffer_bytes(w) + 63) / 64 * 64;
+    const auto gemm = gemm_;
+    pool.parallel_for(w.tiles, [&](int64_t b, int64_t e, int thread) {
+      repack_gemm(w, gemm, b, e, after, n_tokens, y,
+                  buffers + static_cast<size_t>(thread) * buffer_bytes);
+    });
+    return;
+  }
+  const RepackOps& ops = *w.ops;
+  const size_t act_row = ops.act_row_bytes(w_.cols);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    ops.expand_acts(xq + static_cast<size_t>(t) * x_row, w_.cols, after + static_cast<size_t>(t) * act_row);
+  // Contiguous tile ranges per thread; up to max_tokens tokens share each pass over the weights.
+  pool.parallel_for(w.tiles, [&](int64_t b, int64_t e, int) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += ops.max_tokens) {
+      const int64_t n = std::min(ops.max_tokens, n_tokens - t0);
+      ops.gemv(w, b, e, after + static_cast<size_t>(t0) * act_row, act_row, n, y + t0 * w_.rows, w_.rows);
+    }
   });
 }
 

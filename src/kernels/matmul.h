@@ -18,6 +18,7 @@ struct TypeTraits;
 struct LutPacked;
 struct GemmTask;
 struct GemvTask;
+struct RepackedWeight;
 
 // A read-only view of a 2-D weight: `rows` output features, each of `cols` input elements,
 // rows stored contiguously (`row_stride` bytes apart) in `type`. Usually points into the mmapped GGUF.
@@ -50,8 +51,9 @@ class Linear {
   // Work is split over the pool's threads; `scratch` grows if needed (not thread-safe across sessions).
   void forward(const float* x, int64_t n_tokens, float* y, ThreadPool& pool, MatmulScratch& scratch) const;
 
-  // Bytes of scratch forward() needs for n_tokens (so a session can size its buffer up front).
-  size_t scratch_bytes(int64_t n_tokens) const;
+  // Bytes of scratch forward() needs for n_tokens on a pool of n_threads (so a session can size its buffer
+  // up front).
+  size_t scratch_bytes(int64_t n_tokens, int n_threads = 1) const;
 
  private:
   // forward() for n_tokens >= 4 with a GEMM kernel: xq holds the Q8_0 rows (x_row bytes apart) at the
@@ -67,6 +69,13 @@ class Linear {
   // apart) at the start of scratch; the expanded rows go after them.
   void forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
                     MatmulScratch& scratch) const;
+
+  // forward() over the row-interleaved copy (kernels/repack.h): xq holds the quantized rows (x_row bytes
+  // apart) at the start of scratch. Decode kernel for up to its max_tokens tokens at a time, or the GEMM over
+  // unpacked tiles for n_tokens >= kGemmMinTokens when the type has one.
+  void forward_repacked(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
+                        MatmulScratch& scratch) const;
+  bool repacked_uses_gemm(int64_t n_tokens) const;
 
   WeightView w_;
   const TypeTraits* traits_ = nullptr;
@@ -91,6 +100,9 @@ class Linear {
   // expanded activation rows carry.
   void (*gemv_)(const GemvTask& task) = nullptr;
   int32_t gemv_offset_ = 0;
+  // Optional: the weights copied once into row-interleaved tiles (kernels/repack.h); when set, forward()
+  // reads only this copy (the source pages were released). Copies of this Linear share it.
+  std::shared_ptr<const RepackedWeight> repacked_;
 };
 
 // Reads row `r` of a weight matrix as floats (embedding lookup): dst has w.cols floats.

@@ -1,0 +1,16 @@
+// Internal to the row-interleaved repack (kernels/repack.h): the per-family tables repack_ops() consults,
+// one per family source file. Each returns nullptr for a type it does not cover or an instruction set this
+// CPU cannot run (check with repack_isa_supported).
+#pragma once
+
+#include "kernels/repack.h"
+
+namespace edgellm {
+
+// Whether this CPU (and build) runs the kernels of `isa`: AVX-512 F/BW/VL/DQ + VNNI (+ VBMI + GFNI);
+// AVX2 + FMA + F16C + AVX-VNNI; AVX2 + FMA + F16C; ARM dot product.
+bool repack_isa_supported(RepackIsa isa);
+
+// Families (add one line here and one in repack.cc's family_ops per family file).
+
+}  // namespace edgellm
