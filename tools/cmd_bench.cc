@@ -27,6 +27,8 @@ namespace {
 
 // Fraction of the machine other processes may use during a compared run before we refuse to report.
 constexpr double kDefaultBusyLimit = 0.10;
+// Measurements of one configuration before a comparison disturbed by other processes is withheld.
+constexpr int kBusyAttempts = 3;
 
 struct LoadedModel {
   std::shared_ptr<Model> model;
@@ -159,6 +161,7 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
     for (int64_t n : o.n_gen) max_ctx = std::max(max_ctx, p + n + 1);
   }
 
+  int n_withheld = 0;
   for (const std::string& item : items) {
     std::string file;
     if (o.compare_llamacpp && o.models.empty()) {
@@ -186,56 +189,71 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
       if (!session.is_ok()) return fail(kExitRuntime, session.status().message());
       for (int64_t p : o.n_prompt) {
         for (int64_t n : o.n_gen) {
-          BenchRun run;
-          run.model = lm->label;
-          run.type = info.weight_type;
-          run.architecture = info.architecture;
-          run.n_params = info.n_params;
-          run.weight_bytes = info.weight_bytes;
-          run.load_s = lm->load_s;
-          run.n_prompt = p;
-          run.n_gen = n;
-          ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type, rates};
-          // With a peer, each engine's run is bracketed by bandwidth measurements at its thread count.
-          const int bw_threads = threads > 0 ? threads : std::max(1, machine->n_cores_physical);
-          if (o.compare_llamacpp) run.bandwidth = BandwidthBracket{read_gbs(bw_threads), 0};
-          if (Status s = measure_config(**session, *lm->model, spec, mc, &run); !s.is_ok()) {
-            return fail(kExitRuntime, s.message());
-          }
-          if (o.compare_llamacpp) {
-            run.bandwidth->after_gbs = read_gbs(bw_threads);
-            progress.note(spec.label + " t" + std::to_string(run.threads) + " " + run.test_name() + " llama.cpp");
-            PeerRequest req{lm->path,
-                            synthetic_prompt(p, o.seed, lm->model->bos_token(), info.n_vocab),
-                            std::max<int32_t>(0, lm->model->bos_token()),
-                            n,
-                            run.threads,
-                            o.reps};  // --reps even in sustained mode: the peer is not timed for a duration
-            const double peer_bw_before = read_gbs(bw_threads);
-            Result<PeerRun> peer = run_llamacpp(peer_dir, req);
-            if (!peer.is_ok()) {
-              // llama.cpp refuses edgellm's own tensor types; any failure is reported as n/a with its reason
-              // instead of discarding the other models' results.
-              std::fprintf(stderr, "bench: llama.cpp did not run %s: %s\n", lm->label.c_str(),
-                           peer.status().message().c_str());
-              PeerRun none;
-              none.unavailable = peer.status().message();
-              peer = none;
-            } else {
-              peer->bandwidth = BandwidthBracket{peer_bw_before, read_gbs(bw_threads)};
+          // A comparison disturbed by other processes is measured again (kBusyAttempts in all); if it stays
+          // disturbed, edgellm's row is kept and the peer's numbers are withheld with the reason, so a long
+          // multi-model run never loses the work already done.
+          for (int attempt = 1;; ++attempt) {
+            BenchRun run;
+            run.model = lm->label;
+            run.type = info.weight_type;
+            run.architecture = info.architecture;
+            run.n_params = info.n_params;
+            run.weight_bytes = info.weight_bytes;
+            run.load_s = lm->load_s;
+            run.n_prompt = p;
+            run.n_gen = n;
+            ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type, rates};
+            // With a peer, each engine's run is bracketed by bandwidth measurements at its thread count.
+            const int bw_threads = threads > 0 ? threads : std::max(1, machine->n_cores_physical);
+            if (o.compare_llamacpp) run.bandwidth = BandwidthBracket{read_gbs(bw_threads), 0};
+            if (Status s = measure_config(**session, *lm->model, spec, mc, &run); !s.is_ok()) {
+              return fail(kExitRuntime, s.message());
             }
-            const double busy = std::max(run.other_cpu_share, peer->other_cpu_share);
-            if (busy > busy_limit) {
-              progress.finish();
-              return fail(kExitRuntime, "other processes used " + pct(busy) + " of the CPU during the " + run.type +
-                                            " " + std::to_string(run.threads) + "-thread " + run.test_name() +
-                                            " runs (limit " + pct(busy_limit) +
-                                            "): the comparison would not be fair, so it is not reported; "
-                                            "rerun on an idle machine (or raise --busy-limit)");
+            if (o.compare_llamacpp) {
+              run.bandwidth->after_gbs = read_gbs(bw_threads);
+              progress.note(spec.label + " t" + std::to_string(run.threads) + " " + run.test_name() + " llama.cpp");
+              PeerRequest req{lm->path,
+                              synthetic_prompt(p, o.seed, lm->model->bos_token(), info.n_vocab),
+                              std::max<int32_t>(0, lm->model->bos_token()),
+                              n,
+                              run.threads,
+                              o.reps};  // --reps even in sustained mode: the peer is not timed for a duration
+              const double peer_bw_before = read_gbs(bw_threads);
+              Result<PeerRun> peer = run_llamacpp(peer_dir, req);
+              if (!peer.is_ok()) {
+                // llama.cpp refuses edgellm's own tensor types; any failure is reported as n/a with its reason
+                // instead of discarding the other models' results.
+                std::fprintf(stderr, "bench: llama.cpp did not run %s: %s\n", lm->label.c_str(),
+                             peer.status().message().c_str());
+                PeerRun none;
+                none.unavailable = peer.status().message();
+                peer = none;
+              } else {
+                peer->bandwidth = BandwidthBracket{peer_bw_before, read_gbs(bw_threads)};
+              }
+              const double busy = std::max(run.other_cpu_share, peer->other_cpu_share);
+              if (busy > busy_limit && attempt < kBusyAttempts) {
+                std::fprintf(stderr, "\nbench: other processes used %s of the CPU: measuring %s t%d %s again\n",
+                             pct(busy).c_str(), spec.label.c_str(), run.threads, run.test_name().c_str());
+                continue;
+              }
+              if (busy > busy_limit) {
+                const std::string why = "other processes used " + pct(busy) + " of the CPU during the " + run.type +
+                                        " " + std::to_string(run.threads) + "-thread " + run.test_name() + " runs (" +
+                                        std::to_string(kBusyAttempts) + " attempts, limit " + pct(busy_limit) +
+                                        "): the comparison would not be fair, so llama.cpp's numbers are withheld";
+                std::fprintf(stderr, "bench: %s\n", why.c_str());
+                PeerRun withheld;
+                withheld.unavailable = why;
+                withheld.other_cpu_share = peer->other_cpu_share;
+                peer = withheld;
+                ++n_withheld;
+              }
+              run.peer = *peer;
             }
-            run.peer = *peer;
+            report.runs.push_back(std::move(run));
+            break;
           }
-          report.runs.push_back(std::move(run));
         }
       }
     }
@@ -261,6 +279,11 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
     if (Status s = write_text("--html", o.html, report_html(report)); !s.is_ok()) {
       return fail(kExitRuntime, s.message());
     }
+  }
+  if (n_withheld > 0) {
+    return fail(kExitRuntime, std::to_string(n_withheld) +
+                                  " comparison(s) withheld because the machine was busy (see above; the reports "
+                                  "keep edgellm's numbers): rerun on an idle machine or raise --busy-limit");
   }
   return kExitOk;
 }
