@@ -273,12 +273,13 @@ TEST(BenchReport, BusyComparisonIsWithheldNotLost) {
   const pid_t spinner = fork();
   ASSERT_GE(spinner, 0);
   if (spinner == 0) {
-    alarm(120);  // never outlives a crashed test
+    alarm(120);                              // never outlives a crashed test
     for (;;) asm volatile("" ::: "memory");  // spin: a side effect the compiler keeps
   }
   const std::string json = temp_dir() + "/busy.json";
+  // Long enough (~0.5 s per engine) for the CPU-time counters (10 ms ticks) to see the spinner.
   CliResult r = run_cli({"bench",     "--preset", "tiny",         "--type", "q8_0",   "-t", "1",
-                         "-p",        "8",        "-n",           "4",      "--reps", "1",  "--quick-probe",
+                         "-p",        "64",       "-n",           "256",    "--reps", "1",  "--quick-probe",
                          "--compare", "llamacpp", "--busy-limit", "2",      "--json", json});
   kill(spinner, SIGKILL);
   waitpid(spinner, nullptr, 0);
