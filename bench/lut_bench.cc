@@ -2,13 +2,15 @@
 // through Linear::forward at Llama-3.2-1B layer shapes, 1 token (decode) and 16 tokens, 1 and 2 threads.
 // bytes_per_second counts the stored weight bytes per call (the GGUF size, which bounds decode speed), so types compare
 // at equal footing. Kernel-only runs on the calling thread (rates per CPU second, usable on a busy machine):
-//   Decode/ (one matrix, from cache), DecodeDram/ (96 MB of copies) beside BM_StreamRead (the same run's roofline):
+//   Decode/ (one matrix, from cache), DecodeDram/ (96 MB of copies) beside BM_StreamRead (the same run's roofline),
+//   each for the Highway kernel (hwy) and the AVX-512 VBMI one (vbmi); ActTables/ the per-token table build:
 //     lut_bench --benchmark_filter='StreamRead|DecodeDram/.*8192x2048' --benchmark_min_time=0.3
 //   Prompt/ (lookup GEMV per token vs the VNNI GEMM, activation quantization included):
 //     lut_bench --benchmark_filter='Prompt/.*tokens:(4|64)/' --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -59,7 +61,7 @@ const Shape kShapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}};
 // Decode: the lookup kernel alone over all tiles of the packed matrix, on the calling thread, so the CPU time
 // (and bytes_per_second, which counts the packed codes and coefficients read per call) stays meaningful on
 // a busy machine.
-void BM_Decode(benchmark::State& state, uint32_t type_id, Shape shape) {
+void BM_Decode(benchmark::State& state, uint32_t type_id, Shape shape, LutGemvFn gemv) {
   const TypeTraits* t = type_traits(type_id);
   const std::vector<uint8_t> w = make_weight(*t, shape);
   Result<LutPacked> packed = lut_pack(type_id, shape.rows, shape.cols, w.data(), row_bytes(*t, shape.cols));
@@ -71,7 +73,6 @@ void BM_Decode(benchmark::State& state, uint32_t type_id, Shape shape) {
   std::vector<BlockElqAct> act(static_cast<size_t>(shape.cols / kElqActBlock));
   elq_act_from_float(x.data(), act.data(), shape.cols);
   std::vector<float> y(static_cast<size_t>(shape.rows));
-  const LutGemvFn gemv = lut_gemv_kernel();
   for (auto _ : state) {
     gemv(*packed, 0, packed->tiles, act.data(), 0, 1, y.data(), shape.rows);
     benchmark::DoNotOptimize(y.data());
@@ -85,7 +86,7 @@ void BM_Decode(benchmark::State& state, uint32_t type_id, Shape shape) {
 // Decode from DRAM: enough packed copies of the matrix (each from its own weights) to exceed 96 MB, well past
 // the last-level cache, read one after another as the layers of a model are; bytes_per_second (CPU time)
 // is then the kernel's share of the memory roofline.
-void BM_DecodeDram(benchmark::State& state, uint32_t type_id, Shape shape) {
+void BM_DecodeDram(benchmark::State& state, uint32_t type_id, Shape shape, LutGemvFn gemv) {
   const TypeTraits* t = type_traits(type_id);
   const std::vector<uint8_t> w = make_weight(*t, shape);
   std::vector<LutPacked> copies;
@@ -103,7 +104,6 @@ void BM_DecodeDram(benchmark::State& state, uint32_t type_id, Shape shape) {
   std::vector<BlockElqAct> act(static_cast<size_t>(shape.cols / kElqActBlock));
   elq_act_from_float(x.data(), act.data(), shape.cols);
   std::vector<float> y(static_cast<size_t>(shape.rows));
-  const LutGemvFn gemv = lut_gemv_kernel();
   for (auto _ : state) {
     for (const LutPacked& p : copies) gemv(p, 0, p.tiles, act.data(), 0, 1, y.data(), shape.rows);
     benchmark::DoNotOptimize(y.data());
@@ -131,6 +131,19 @@ void BM_StreamRead(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
 }
 BENCHMARK(BM_StreamRead);
+
+// Activation tables for one 8192-column input, the scalar builder against the AVX-512 one (one per matrix and
+// token in decode).
+void BM_ActTables(benchmark::State& state, LutActFn fn) {
+  const std::vector<float> x = random_floats(8192);
+  std::vector<BlockElqAct> act(8192 / kElqActBlock);
+  for (auto _ : state) {
+    fn(x.data(), act.data(), 8192);
+    benchmark::DoNotOptimize(act.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 8192);
+}
 
 // Prompt processing on one thread, the two paths side by side in one process: the lookup kernel per token
 // over each tile (gemv, what Linear ran for every token count before the GEMM), and the expansion to int8
@@ -192,14 +205,21 @@ int register_all() {
                                    "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(name.c_str(), BM_Gemv, id, s, tokens, threads)->UseRealTime();
         }
-  for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(3, 64, false), elq_type_id(2, 64, false),
-                      elq_ternary_id(128), static_cast<uint32_t>(GgmlType::TQ2_0), static_cast<uint32_t>(GgmlType::TQ1_0)})
-    for (const Shape& s : {Shape{8192, 2048}, Shape{2048, 8192}}) {
-      const std::string name = std::string("Decode/") + type_traits(id)->name + "/" + std::to_string(s.rows) + "x" +
-                               std::to_string(s.cols);
-      benchmark::RegisterBenchmark(name.c_str(), BM_Decode, id, s);
-      benchmark::RegisterBenchmark(("DecodeDram/" + name.substr(7)).c_str(), BM_DecodeDram, id, s);
-    }
+  // Decode kernels side by side: the Highway kernel of the best target (hwy) and the AVX-512 VBMI one (vbmi).
+  std::vector<std::pair<std::string, LutGemvFn>> kernels = {{"hwy", &lut_gemv_dispatch}};
+  if (lut_gemv_vbmi() != nullptr) kernels.emplace_back("vbmi", lut_gemv_vbmi());
+  for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(3, 64, false), elq_type_id(3, 32, true),
+                      elq_type_id(2, 64, false), elq_ternary_id(128), static_cast<uint32_t>(GgmlType::TQ2_0),
+                      static_cast<uint32_t>(GgmlType::TQ1_0)})
+    for (const Shape& s : {Shape{8192, 2048}, Shape{2048, 8192}})
+      for (const auto& [kname, fn] : kernels) {
+        const std::string name = std::string(type_traits(id)->name) + "/" + std::to_string(s.rows) + "x" +
+                                 std::to_string(s.cols) + "/" + kname;
+        benchmark::RegisterBenchmark(("Decode/" + name).c_str(), BM_Decode, id, s, fn);
+        benchmark::RegisterBenchmark(("DecodeDram/" + name).c_str(), BM_DecodeDram, id, s, fn);
+      }
+  benchmark::RegisterBenchmark("ActTables/scalar", BM_ActTables, &elq_act_from_float);
+  if (lut_act_avx512() != nullptr) benchmark::RegisterBenchmark("ActTables/avx512", BM_ActTables, lut_act_avx512());
   for (uint32_t id : {elq_type_id(4, 64, false), elq_type_id(3, 64, false), elq_type_id(2, 64, false),
                       elq_ternary_id(128), static_cast<uint32_t>(GgmlType::TQ1_0)})
     for (int64_t tokens : {2, 3, 4, 16, 64})

@@ -216,7 +216,15 @@ namespace edgellm {
 HWY_EXPORT(LutGemv);
 HWY_EXPORT(LutDispatchedTarget);
 
-LutGemvFn lut_gemv_kernel() { return &HWY_DYNAMIC_DISPATCH(LutGemv); }
+LutGemvFn lut_gemv_kernel() {
+  static const LutGemvFn best = lut_gemv_vbmi() != nullptr ? lut_gemv_vbmi() : &HWY_DYNAMIC_DISPATCH(LutGemv);
+  return best;
+}
+
+LutActFn lut_act_kernel() {
+  static const LutActFn best = lut_act_avx512() != nullptr ? lut_act_avx512() : &elq_act_from_float;
+  return best;
+}
 
 void lut_gemv_dispatch(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                        int64_t n_tokens, float* y, int64_t y_stride) {

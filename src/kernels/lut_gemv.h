@@ -50,13 +50,24 @@ size_t lut_release_source(const void* data, size_t bytes);
 // this CPU, resolved once.
 using LutGemvFn = void (*)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                            int64_t n_tokens, float* y, int64_t y_stride);
+// The AVX-512 VBMI + VNNI kernel when this CPU has it (kernels/lut_gemv_vbmi.cc), else the best Highway target.
 LutGemvFn lut_gemv_kernel();
+// The AVX-512 VBMI + VNNI kernel (vpermb lookups, vpdpbusd sums; same results as the others up to float
+// rounding order), or nullptr when this CPU or build lacks it.
+LutGemvFn lut_gemv_vbmi();
 // The same, dispatching on every call to the target Highway currently chooses (tests run every target), and
 // the plain C++ version used on targets without 16-byte shuffles.
 void lut_gemv_dispatch(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                        int64_t n_tokens, float* y, int64_t y_stride);
 void lut_gemv_portable(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                        int64_t n_tokens, float* y, int64_t y_stride);
+// Activations → BlockElqAct tables (n a multiple of 32), as elq_act_from_float: the same int8 entries and
+// scales bit for bit, `sum` equal up to float summation order.
+using LutActFn = void (*)(const float* src, void* dst, int64_t n);
+// The AVX-512 table builder (kernels/lut_gemv_vbmi.cc), or nullptr when this CPU or build lacks AVX-512 BW.
+LutActFn lut_act_avx512();
+// The fastest table builder this CPU runs: lut_act_avx512() or elq_act_from_float.
+LutActFn lut_act_kernel();
 // The HWY_TARGET bit lut_gemv_dispatch currently runs.
 int64_t lut_dispatched_target();
 

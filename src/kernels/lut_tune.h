@@ -15,7 +15,7 @@
 namespace edgellm {
 
 // Bump when a kernel change makes cached choices stale.
-constexpr int kLutTuneVersion = 1;
+constexpr int kLutTuneVersion = 2;  // 2: the AVX-512 VBMI decode kernel
 
 struct LutTuning {
   int gemm_min_tokens = 2;   // kLutGemmMinTokens

@@ -1,4 +1,4 @@
-// The table-lookup GEMV on every compiled Highway target (and the portable kernel) against the scalar lookup
+// The table-lookup GEMV on every compiled Highway target, the AVX-512 VBMI kernel and the portable kernel against the scalar lookup
 // oracle elq_vec_dot_lut, on random weights and activations of odd shapes.
 // The same targets as kernels/lut_gemv.cc (NEON only on ARM), so the loop below visits what it compiled.
 #define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128)
@@ -53,7 +53,7 @@ struct Case {
   int64_t rows, cols, tokens;
 };
 
-void check(uint32_t id, const Case& c, bool portable) {
+void check(uint32_t id, const Case& c, LutGemvFn fn) {
   const ElqFormat& f = *elq_format(id);
   const int64_t cols = c.cols / f.group * f.group;
   if (cols == 0) return;
@@ -72,7 +72,6 @@ void check(uint32_t id, const Case& c, bool portable) {
   // Sentinels beyond the last row catch writes past the matrix.
   const int64_t y_stride = c.rows + 5;
   std::vector<float> y(static_cast<size_t>(y_stride * c.tokens), -777.0f);
-  const auto fn = portable ? lut_gemv_portable : lut_gemv_dispatch;
   fn(*packed, 0, packed->tiles, act.data(), x_stride, c.tokens, y.data(), y_stride);
   for (int64_t t = 0; t < c.tokens; ++t) {
     for (int64_t r = 0; r < c.rows; ++r) {
@@ -90,13 +89,47 @@ const Case kCases[] = {{1, 128, 1}, {3, 96, 2}, {17, 384, 1}, {33, 640, 3}, {16,
 TEST(LutGemv, EveryTargetMatchesLookupOracle) {
   for_each_target([] {
     for (uint32_t id : formats_under_test())
-      for (const Case& c : kCases) check(id, c, false);
+      for (const Case& c : kCases) check(id, c, lut_gemv_dispatch);
   });
 }
 
 TEST(LutGemv, PortableKernelMatchesLookupOracle) {
   for (uint32_t id : formats_under_test())
-    for (const Case& c : kCases) check(id, c, true);
+    for (const Case& c : kCases) check(id, c, lut_gemv_portable);
+}
+
+TEST(LutGemv, VbmiKernelMatchesLookupOracle) {
+  const LutGemvFn vbmi = lut_gemv_vbmi();
+  if (vbmi == nullptr) GTEST_SKIP() << "this CPU lacks AVX-512 VBMI + VNNI";
+  for (uint32_t id : formats_under_test())
+    for (const Case& c : kCases) check(id, c, vbmi);
+}
+
+// The AVX-512 table builder gives elq_act_from_float's int8 tables and scales bit for bit, its sums up to
+// float order, also for blocks of zeros and with non-finite inputs (which both builders zero).
+TEST(LutGemv, Avx512TablesMatchScalarBuilder) {
+  const LutActFn fast = lut_act_avx512();
+  if (fast == nullptr) GTEST_SKIP() << "this CPU lacks AVX-512 BW";
+  for (int64_t n : {32, 96, 2080}) {
+    std::vector<float> x = random_normal(n, static_cast<uint32_t>(n));
+    for (int i = 32; i < 64 && i < n; ++i) x[static_cast<size_t>(i)] = 0.0f;
+    if (n > 100) {
+      x[100] = INFINITY;
+      x[101] = -INFINITY;
+      x[102] = NAN;
+      x[200] *= 1e6f;
+    }
+    std::vector<BlockElqAct> ref(static_cast<size_t>(n / kElqActBlock)), got(ref.size());
+    elq_act_from_float(x.data(), ref.data(), n);
+    fast(x.data(), got.data(), n);
+    for (size_t b = 0; b < ref.size(); ++b) {
+      ASSERT_EQ(got[b].scale, ref[b].scale) << "n=" << n << " block " << b;
+      ASSERT_NEAR(got[b].sum, ref[b].sum, 1e-5f * (1.0f + std::fabs(ref[b].sum)) + 1e-4f * ref[b].scale * 127.0f)
+          << "n=" << n << " block " << b;
+      for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < 16; ++i) ASSERT_EQ(got[b].tables[j][i], ref[b].tables[j][i]) << "block " << b << " table " << j;
+    }
+  }
 }
 
 TEST(LutGemv, PackRejectsBadInput) {
