@@ -90,6 +90,8 @@ Result<Linear> Linear::prepare(const WeightView& w) {
                                                    lin.w_.row_stride));
     lin.lut_ = std::make_shared<const LutPacked>(std::move(packed));
     lin.lut_gemv_ = lut_gemv_kernel();
+    // The elq tables the lookup kernel reads, built with AVX-512 where this CPU has it (bit-exact entries).
+    lin.quantize_x_ = lut_act_kernel();
     lin.lut_gemm_ = lut_gemm_kernel();
     // forward() reads only the packed copy from now on: let the source pages go rather than hold both.
     lut_release_source(w.data, static_cast<size_t>(w.rows) * lin.w_.row_stride);
