@@ -12,5 +12,6 @@ namespace edgellm {
 bool repack_isa_supported(RepackIsa isa);
 
 // Families (add one line here and one in repack.cc's family_ops per family file).
+const RepackOps* repack_lowk_ops(GgmlType type, RepackIsa isa);  // Q2_K (repack_lowk.h)
 
 }  // namespace edgellm
