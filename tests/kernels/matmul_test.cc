@@ -120,10 +120,11 @@ TEST(LinearForward, ScratchSizedUpFrontIsNotReallocated) {
   EXPECT_GE(lin->scratch_bytes(5), 5u * 2u * 34u);
   // At least the Q8_0 row; more when the decode GEMV's expanded row follows it.
   EXPECT_GE(lin->scratch_bytes(1), 2u * 34u);
-  MatmulScratch scratch;
-  scratch.quantized_x.resize(lin->scratch_bytes(5));
-  const uint8_t* before = scratch.quantized_x.data();
+  // Sized for the pool's thread count: the repacked prompt GEMM needs one unpacked tile per thread.
   ThreadPool pool(2);
+  MatmulScratch scratch;
+  scratch.quantized_x.resize(lin->scratch_bytes(5, pool.size()));
+  const uint8_t* before = scratch.quantized_x.data();
   const std::vector<float> x = random_normal(5 * 64, 4);
   std::vector<float> y(5 * 8);
   lin->forward(x.data(), 5, y.data(), pool, scratch);
