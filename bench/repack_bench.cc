@@ -1,0 +1,207 @@
+// Decode GEMV from DRAM, one thread: the row-interleaved repack kernels (kernels/repack.h) against the in-place
+// x86 GEMV (kernels/x86_gemv.h) for the 32-column legacy types, at Llama-3.2-1B / 3.1-8B shapes and the
+// 32000-token output head, beside a plain AVX-512 read of the same size (the roofline of this run).
+//
+// Names:
+//   Dram/<type>/<rows>x<cols>/<variant>[/tokens:3]  variant inplace = x86_gemv_best's kernel on GGUF rows;
+//                                     repack-<isa> = the repack gemv of that instruction set (skipped when the
+//                                     CPU lacks it). Enough copies of the matrix to exceed 96 MB are read one
+//                                     after another, as the layers of a model are, so nothing is served from
+//                                     the 32 MB L3. Activation expansion (once per matrix and token) included.
+//   StreamRead                        one thread summing 96 MB with 64-byte loads.
+// bytes_per_second = GGUF weight bytes per CPU second (the repacked copy has the same size, ±32 B per row
+// group); bw_frac = that over StreamRead's rate of the same process.
+// Rerun, comparing variants in the same minute (noisy shared machine):
+//   build/bin/repack_bench --benchmark_filter='StreamRead|Dram/q4_0/(2048x8192|8192x2048)/'
+//     --benchmark_repetitions=3 --benchmark_min_time=0.3   (one line)
+#include <benchmark/benchmark.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "core/aligned_buffer.h"
+#include "core/cpu_features.h"
+#include "kernels/repack.h"
+#include "kernels/type_traits.h"
+#include "kernels/x86_gemv.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace edgellm {
+namespace {
+
+using bench::make_weight;
+using bench::random_floats;
+using bench::Shape;
+
+constexpr size_t kDramBytes = size_t{96} << 20;
+double g_stream_gbs = 0;  // StreamRead's last rate (it is registered first)
+
+void set_counters(benchmark::State& state, size_t bytes) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+  if (g_stream_gbs > 0)
+    state.counters["bw_frac"] = benchmark::Counter(static_cast<double>(bytes) / (g_stream_gbs * 1e9),
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) uint64_t sum_avx512(const uint8_t* p, size_t n) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+  for (size_t i = 0; i < n; i += 256) {
+    s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + i));
+    s1 = _mm512_add_epi64(s1, _mm512_load_si512(p + i + 64));
+    s2 = _mm512_add_epi64(s2, _mm512_load_si512(p + i + 128));
+    s3 = _mm512_add_epi64(s3, _mm512_load_si512(p + i + 192));
+  }
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
+  uint64_t sum = 0;
+  for (uint64_t v : lanes) sum += v;
+  return sum;
+}
+#endif
+
+void BM_StreamRead(benchmark::State& state) {
+#if defined(__x86_64__)
+  if (!cpu_features().avx512f) return state.SkipWithError("no AVX-512");
+  AlignedBuffer buf(kDramBytes);
+  for (size_t i = 0; i < buf.size(); i += 4096) buf.data()[i] = static_cast<uint8_t>(i >> 12);
+  // CPU time, as the kernels' rates (the machine is shared: wall time includes other processes' turns).
+  const double start = thread_cpu_seconds();
+  for (auto _ : state) benchmark::DoNotOptimize(sum_avx512(buf.data(), buf.size()));
+  const double took = thread_cpu_seconds() - start;
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
+  g_stream_gbs = static_cast<double>(buf.size()) * static_cast<double>(state.iterations()) / took / 1e9;
+#else
+  state.SkipWithError("x86-64 only");
+#endif
+}
+
+// The token's Q8_0 activations (n_tokens rows).
+std::vector<uint8_t> quantized_acts(const TypeTraits& t, int64_t cols, int64_t n_tokens) {
+  const TypeTraits& a = *type_traits(t.vec_dot_type);
+  const size_t xrow = row_bytes(a, cols);
+  std::vector<uint8_t> xq(xrow * static_cast<size_t>(n_tokens));
+  for (int64_t tok = 0; tok < n_tokens; ++tok) {
+    const std::vector<float> x = random_floats(cols, 7 + static_cast<unsigned>(tok));
+    a.from_float(x.data(), xq.data() + xrow * static_cast<size_t>(tok), cols);
+  }
+  return xq;
+}
+
+void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, int64_t n_tokens) {
+  const TypeTraits& t = *type_traits(type);
+  const GemvKernel k = x86_gemv_best(type);
+  if (k.fn == nullptr) return state.SkipWithError("no in-place kernel on this CPU");
+  const std::vector<uint8_t> w = make_weight(t, s);
+  const size_t rb = row_bytes(t, s.cols), matrix = rb * static_cast<size_t>(s.rows);
+  const size_t copies = (kDramBytes + matrix - 1) / matrix;
+  AlignedBuffer all(copies * matrix);
+  for (size_t c = 0; c < copies; ++c) std::copy(w.begin(), w.end(), all.data() + c * matrix);
+  const std::vector<uint8_t> xq = quantized_acts(t, s.cols, n_tokens);
+  const size_t xrow = row_bytes(*type_traits(t.vec_dot_type), s.cols), arow = gemv_act_row_bytes(s.cols);
+  AlignedBuffer acts(arow * static_cast<size_t>(n_tokens));
+  std::vector<float> y(static_cast<size_t>(s.rows * n_tokens));
+  for (auto _ : state) {
+    for (size_t c = 0; c < copies; ++c) {
+      for (int64_t tok = 0; tok < n_tokens; ++tok)
+        gemv_expand_acts(xq.data() + xrow * tok, s.cols, k.offset, acts.data() + arow * tok);
+      GemvTask task;
+      task.w = all.data() + c * matrix;
+      task.w_stride = rb;
+      task.cols = s.cols;
+      task.acts = acts.data();
+      task.n_tokens = n_tokens;
+      task.y = y.data();
+      task.y_stride = s.rows;
+      task.row_end = s.rows;
+      k.fn(task);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, copies * matrix);
+}
+
+void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, int64_t n_tokens) {
+  const TypeTraits& t = *type_traits(type);
+  const RepackOps* ops = repack_ops(type, isa);
+  if (ops == nullptr) return state.SkipWithError("no repack kernel for this type and CPU");
+  const std::vector<uint8_t> w = make_weight(t, s);
+  const size_t rb = row_bytes(t, s.cols), matrix = rb * static_cast<size_t>(s.rows);
+  const size_t n_copies = (kDramBytes + matrix - 1) / matrix;
+  std::vector<RepackedWeight> copies;
+  for (size_t c = 0; c < n_copies; ++c) {
+    Result<RepackedWeight> p = repack_weight(*ops, w.data(), s.rows, s.cols, rb);
+    if (!p.is_ok()) return state.SkipWithError(p.status().message().c_str());
+    copies.push_back(std::move(p.value()));
+  }
+  const std::vector<uint8_t> xq = quantized_acts(t, s.cols, n_tokens);
+  const size_t xrow = row_bytes(*type_traits(t.vec_dot_type), s.cols), arow = ops->act_row_bytes(s.cols);
+  AlignedBuffer acts(arow * static_cast<size_t>(n_tokens));
+  std::vector<float> y(static_cast<size_t>(s.rows * n_tokens));
+  for (auto _ : state) {
+    for (const RepackedWeight& c : copies) {
+      for (int64_t tok = 0; tok < n_tokens; ++tok)
+        ops->expand_acts(xq.data() + xrow * tok, s.cols, acts.data() + arow * tok);
+      ops->gemv(c, 0, c.tiles, acts.data(), arow, n_tokens, y.data(), s.rows);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n_copies * matrix);
+}
+
+const char* isa_name(RepackIsa isa) {
+  switch (isa) {
+    case RepackIsa::kAvx512Vnni:
+      return "avx512vnni";
+    case RepackIsa::kAvxVnni:
+      return "avxvnni";
+    case RepackIsa::kAvx2:
+      return "avx2";
+    case RepackIsa::kNeonDot:
+      return "neondot";
+  }
+  return "?";
+}
+
+int register_all() {
+  benchmark::RegisterBenchmark("StreamRead", BM_StreamRead)->Unit(benchmark::kMillisecond);
+  const GgmlType types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1};
+  const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}};
+  for (GgmlType type : types) {
+    const std::string tname = type_traits(type)->name;
+    for (const Shape& s : shapes) {
+      for (int64_t n : {1, 3}) {
+        const std::string prefix = "Dram/" + tname + "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/";
+        const std::string suffix = n == 1 ? "" : "/tokens:" + std::to_string(n);
+        if (n <= kGemvMaxTokens)
+          benchmark::RegisterBenchmark((prefix + "inplace" + suffix).c_str(), BM_Inplace, type, s, n)
+              ->Unit(benchmark::kMillisecond);
+        for (RepackIsa isa : {RepackIsa::kAvx512Vnni, RepackIsa::kAvxVnni, RepackIsa::kAvx2})
+          benchmark::RegisterBenchmark((prefix + "repack-" + isa_name(isa) + suffix).c_str(), BM_Repack, type, isa,
+                                       s, n)
+              ->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+}  // namespace edgellm
