@@ -30,6 +30,13 @@
 namespace edgellm {
 namespace {
 
+// Software prefetch distance into the codes, one prefetch per 64-byte line read: the hardware prefetcher alone
+// left the kernel at 65-75 % of a plain read of the same bytes from DRAM; 4-32 KB ahead gives 80-95 %
+// (lut_bench DecodeDram vs StreamRead, same runs).
+constexpr int kPrefetchBytes = 8192;
+// The coefficients are a second, 8-16x thinner stream: one prefetch per group.
+constexpr int kPrefetchCoeffBytes = 1024;
+
 template <int kPlanes, bool kTernary, bool kZeroPoint>
 EL_TARGET_LUT_VBMI void gemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x,
                              size_t x_stride, int64_t n_tokens, float* y, int64_t y_stride) {
@@ -62,13 +69,16 @@ EL_TARGET_LUT_VBMI void gemv(const LutPacked& w, int64_t tile_begin, int64_t til
       const uint16_t* coeffs = reinterpret_cast<const uint16_t*>(w.coeffs.data()) + static_cast<size_t>(t * groups) * halves;
       for (int64_t g = 0; g < groups; ++g, codes += tile_group_codes, coeffs += halves) {
         const BlockElqAct* act = xt + g * acts;
+        _mm_prefetch(reinterpret_cast<const char*>(coeffs) + kPrefetchCoeffBytes, _MM_HINT_T0);
         __m512 fs = _mm512_setzero_ps();
         float xsum = 0.0f;
         for (int a = 0; a < acts; ++a) {
           const __m512i tl = _mm512_loadu_si512(act[a].tables[0]), th = _mm512_loadu_si512(act[a].tables[4]);
           __m512i isum = _mm512_setzero_si512();
           for (int k = 0; k < kPlanes; ++k) {
-            const __m512i raw = _mm512_loadu_si512(codes + (k * plane_bytes + 4 * a) * kLutTileRows);
+            const uint8_t* line = codes + (k * plane_bytes + 4 * a) * kLutTileRows;
+            _mm_prefetch(reinterpret_cast<const char*>(line) + kPrefetchBytes, _MM_HINT_T0);
+            const __m512i raw = _mm512_loadu_si512(line);
             const __m512i v = _mm512_permutexvar_epi8(vtr, raw);
             const __m512i vh = _mm512_srli_epi16(v, 4);
             constexpr bool kInvert = kTernary;  // plane 1 of a ternary code is the "−1" mask
