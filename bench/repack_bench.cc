@@ -8,6 +8,8 @@
 //                                     CPU lacks it). Enough copies of the matrix to exceed 96 MB are read one
 //                                     after another, as the layers of a model are, so nothing is served from
 //                                     the 32 MB L3. Activation expansion (once per matrix and token) included.
+//   Hot/<type>/<rows>x<cols>/<variant>[/tokens:3]  one ~0.6 MB matrix read again and again from L2: the
+//                                     kernel's compute ceiling (bw_frac > 1 means it could outrun DRAM).
 //   StreamRead                        one thread summing 96 MB with 64-byte loads.
 // bytes_per_second = GGUF weight bytes per CPU second (the repacked copy has the same size, ±32 B per row
 // group); bw_frac = that over StreamRead's rate of the same process.
@@ -101,13 +103,13 @@ std::vector<uint8_t> quantized_acts(const TypeTraits& t, int64_t cols, int64_t n
   return xq;
 }
 
-void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, int64_t n_tokens) {
+void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, int64_t n_tokens, size_t target_bytes) {
   const TypeTraits& t = *type_traits(type);
   const GemvKernel k = x86_gemv_best(type);
   if (k.fn == nullptr) return state.SkipWithError("no in-place kernel on this CPU");
   const std::vector<uint8_t> w = make_weight(t, s);
   const size_t rb = row_bytes(t, s.cols), matrix = rb * static_cast<size_t>(s.rows);
-  const size_t copies = (kDramBytes + matrix - 1) / matrix;
+  const size_t copies = std::max<size_t>(1, (target_bytes + matrix - 1) / matrix);
   AlignedBuffer all(copies * matrix);
   for (size_t c = 0; c < copies; ++c) std::copy(w.begin(), w.end(), all.data() + c * matrix);
   const std::vector<uint8_t> xq = quantized_acts(t, s.cols, n_tokens);
@@ -135,13 +137,14 @@ void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, int64_t n_token
   set_counters(state, copies * matrix);
 }
 
-void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, int64_t n_tokens) {
+void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, int64_t n_tokens,
+               size_t target_bytes) {
   const TypeTraits& t = *type_traits(type);
   const RepackOps* ops = repack_ops(type, isa);
   if (ops == nullptr) return state.SkipWithError("no repack kernel for this type and CPU");
   const std::vector<uint8_t> w = make_weight(t, s);
   const size_t rb = row_bytes(t, s.cols), matrix = rb * static_cast<size_t>(s.rows);
-  const size_t n_copies = (kDramBytes + matrix - 1) / matrix;
+  const size_t n_copies = std::max<size_t>(1, (target_bytes + matrix - 1) / matrix);
   std::vector<RepackedWeight> copies;
   for (size_t c = 0; c < n_copies; ++c) {
     Result<RepackedWeight> p = repack_weight(*ops, w.data(), s.rows, s.cols, rb);
@@ -182,21 +185,25 @@ int register_all() {
   benchmark::RegisterBenchmark("StreamRead", BM_StreamRead)->Unit(benchmark::kMillisecond);
   const GgmlType types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1};
   const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}};
+  const Shape hot_shapes[] = {{512, 2048}, {128, 8192}};  // ~0.6 MB of Q4_0: served from L2
   for (GgmlType type : types) {
     const std::string tname = type_traits(type)->name;
-    for (const Shape& s : shapes) {
-      for (int64_t n : {1, 3}) {
-        const std::string prefix = "Dram/" + tname + "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/";
-        const std::string suffix = n == 1 ? "" : "/tokens:" + std::to_string(n);
-        if (n <= kGemvMaxTokens)
-          benchmark::RegisterBenchmark((prefix + "inplace" + suffix).c_str(), BM_Inplace, type, s, n)
-              ->Unit(benchmark::kMillisecond);
-        for (RepackIsa isa : {RepackIsa::kAvx512Vnni, RepackIsa::kAvxVnni, RepackIsa::kAvx2})
-          benchmark::RegisterBenchmark((prefix + "repack-" + isa_name(isa) + suffix).c_str(), BM_Repack, type, isa,
-                                       s, n)
-              ->Unit(benchmark::kMillisecond);
-      }
-    }
+    for (bool hot : {false, true})
+      for (const Shape& s : hot ? std::vector<Shape>(std::begin(hot_shapes), std::end(hot_shapes))
+                                : std::vector<Shape>(std::begin(shapes), std::end(shapes)))
+        for (int64_t n : {1, 3}) {
+          const std::string prefix = std::string(hot ? "Hot/" : "Dram/") + tname + "/" + std::to_string(s.rows) +
+                                     "x" + std::to_string(s.cols) + "/";
+          const std::string suffix = n == 1 ? "" : "/tokens:" + std::to_string(n);
+          const size_t bytes = hot ? 0 : kDramBytes;
+          if (n <= kGemvMaxTokens)
+            benchmark::RegisterBenchmark((prefix + "inplace" + suffix).c_str(), BM_Inplace, type, s, n, bytes)
+                ->Unit(benchmark::kMicrosecond);
+          for (RepackIsa isa : {RepackIsa::kAvx512Vnni, RepackIsa::kAvxVnni, RepackIsa::kAvx2})
+            benchmark::RegisterBenchmark((prefix + "repack-" + isa_name(isa) + suffix).c_str(), BM_Repack, type,
+                                         isa, s, n, bytes)
+                ->Unit(benchmark::kMicrosecond);
+        }
   }
   return 0;
 }
