@@ -1,4 +1,4 @@
-// AVX-512 VNNI decode kernel over row-interleaved Q2_K tiles (layout in kernels/repack_lowk.h). Highway 1.0.3
+// AVX-512 VNNI decode kernels over row-interleaved Q2_K and Q3_K tiles (layout in kernels/repack_lowk.h). Highway 1.0.3
 // has no int8 dot product (only the int16 ReorderWidenMulAccumulate) and no per-lane int16 multiply-add on
 // int32 lanes (vpdpwssd), so this is intrinsics, compiled per function for the VNNI target and chosen at run
 // time (repack_isa_supported).
@@ -36,10 +36,12 @@ EL_TARGET_LOWK512 inline __m512i bcast4(const uint8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// vpshufb control moving byte k of every int32 lane to byte 0 and zeroing bytes 1..3 (indexes are per 128-bit
-// lane, so the pattern repeats every 4 lanes).
-EL_TARGET_LOWK512 inline __m512i byte_k_ctrl(int k) {
-  const auto c = [k](int j) { return static_cast<int>(0x80808000u | static_cast<uint32_t>(4 * j + k)); };
+// vpshufb control moving byte k of every int32 lane to byte `to` (0 or 1) and zeroing the other bytes (indexes
+// are per 128-bit lane, so the pattern repeats every 4 lanes).
+EL_TARGET_LOWK512 inline __m512i byte_k_ctrl(int k, int to = 0) {
+  const auto c = [k, to](int j) {
+    return static_cast<int>((0x80808080u & ~(0xFFu << (8 * to))) | (static_cast<uint32_t>(4 * j + k) << (8 * to)));
+  };
   return _mm512_setr_epi32(c(0), c(1), c(2), c(3), c(0), c(1), c(2), c(3), c(0), c(1), c(2), c(3), c(0), c(1), c(2),
                            c(3));
 }
@@ -124,9 +126,98 @@ EL_TARGET_LOWK512 void gemv_q2k_any(const RepackedWeight& w, int64_t tile_begin,
   }
 }
 
+// Q3_K (layout in repack_lowk.h): per group of 4 sub-blocks the signed scales are rebuilt from their nibble and
+// top-bit planes (one vpsubb removes the +32), and vpshufb places scale·256 in the low int16 of each row's lane
+// (the high int16 stays 0, so vpdpwssd reads A·sc·256 exactly; |Σ| <= 16·32·8128·256 < 2^31). Each step vector
+// is crumb k masked in place (k = 3: shifted to times 16) plus 4·that factor under the step's 64-bit byte mask
+// (vpaddb with a k-register), at most 112; the sub-block sums start at the −4·bsum offsets.
+template <int NT>
+EL_TARGET_LOWK512 void gemv_q3k(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
+                                size_t act_stride, float* y, int64_t y_stride) {
+  const int64_t nb = w.cols / 256;
+  const __m512i low4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30), bias = _mm512_set1_epi8(32);
+  const __m512i crumb[4] = {_mm512_set1_epi8(0x03), _mm512_set1_epi8(0x0C), _mm512_set1_epi8(0x30),
+                            _mm512_set1_epi8(0x30)};
+  const __m512i high[4] = {_mm512_set1_epi8(4), _mm512_set1_epi8(16), _mm512_set1_epi8(64), _mm512_set1_epi8(64)};
+  const __m512i ctrl[4] = {byte_k_ctrl(0, 1), byte_k_ctrl(1, 1), byte_k_ctrl(2, 1), byte_k_ctrl(3, 1)};
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+    const uint8_t* t = w.tile(tile);
+    __m512 acc[NT];
+    for (int j = 0; j < NT; ++j) acc[j] = _mm512_setzero_ps();
+    for (int64_t kb = 0; kb < nb; ++kb, t += kQ3kTileBlockBytes) {
+      const uint8_t* a[NT];
+      for (int j = 0; j < NT; ++j) a[j] = acts + j * act_stride + static_cast<size_t>(kb) * kQ3kActBlockBytes;
+      __m512i q[NT];
+      for (int j = 0; j < NT; ++j) q[j] = _mm512_setzero_si512();
+      const __m512i tv = _mm512_load_si512(t + 192);
+      for (int i = 0; i < 4; ++i) {
+        const __m512i nv = _mm512_load_si512(t + 64 + 64 * (i / 2));
+        const __m512i nib = _mm512_and_si512(i % 2 == 0 ? nv : _mm512_srli_epi16(nv, 4), low4);
+        const __m512i tops = i == 0   ? _mm512_slli_epi16(tv, 4)
+                             : i == 1 ? _mm512_slli_epi16(tv, 2)
+                             : i == 2 ? tv
+                                      : _mm512_srli_epi16(tv, 2);
+        // nib | (tops & 0x30) is ternlog 0xF8 (A | (B & C)); then the +32 bias goes.
+        const __m512i sc = _mm512_sub_epi8(_mm512_ternarylogic_epi32(nib, tops, top2, 0xF8), bias);
+        const uint8_t* g = t + 256 + 384 * i;
+        __m512i sum[NT][4];
+        for (int j = 0; j < NT; ++j)
+          for (int k = 0; k < 4; ++k) {
+            int32_t init;
+            std::memcpy(&init, a[j] + kQ3kActInitOffset + 4 * (4 * i + k), sizeof(init));
+            sum[j][k] = _mm512_set1_epi32(init);
+          }
+        for (int s = 0; s < 4; ++s) {
+          const __m512i lv = _mm512_load_si512(g + 128 + 64 * s);
+          for (int k = 0; k < 4; ++k) {
+            __m512i u = _mm512_and_si512(k == 3 ? _mm512_srli_epi16(lv, 2) : lv, crumb[k]);
+            uint64_t bits;
+            std::memcpy(&bits, g + 8 * (4 * k + s), sizeof(bits));
+            u = _mm512_mask_add_epi8(u, _cvtu64_mask64(bits), u, high[k]);
+            for (int j = 0; j < NT; ++j)
+              sum[j][k] = _mm512_dpbusd_epi32(sum[j][k], u, bcast4(a[j] + 16 * (4 * i + k) + 4 * s));
+          }
+        }
+        for (int k = 0; k < 4; ++k) {
+          const __m512i sck = _mm512_shuffle_epi8(sc, ctrl[k]);
+          for (int j = 0; j < NT; ++j) {
+            const __m512i s16 = k == 0 ? sum[j][0] : _mm512_srai_epi32(sum[j][k], k == 1 ? 2 : 4);
+            q[j] = _mm512_dpwssd_epi32(q[j], s16, sck);
+          }
+        }
+      }
+      const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(t)));
+      for (int j = 0; j < NT; ++j) {
+        float dx;
+        std::memcpy(&dx, a[j] + kQ3kActDOffset, sizeof(dx));
+        acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q[j]), _mm512_mul_ps(d, _mm512_set1_ps(dx / 256.0f)), acc[j]);
+      }
+    }
+    const int64_t row0 = tile * 16;
+    const int n = static_cast<int>(std::min<int64_t>(16, w.rows - row0));
+    const __mmask16 m = static_cast<__mmask16>((1u << n) - 1);
+    for (int j = 0; j < NT; ++j) _mm512_mask_storeu_ps(y + j * y_stride + row0, m, acc[j]);
+  }
+}
+
+EL_TARGET_LOWK512 void gemv_q3k_any(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
+                                    size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride) {
+  switch (n_tokens) {
+    case 1:
+      return gemv_q3k<1>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    case 2:
+      return gemv_q3k<2>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    case 3:
+      return gemv_q3k<3>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    default:
+      return gemv_q3k<4>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+  }
+}
+
 }  // namespace
 
 RepackGemvFn q2k_gemv_avx512() { return &gemv_q2k_any; }
+RepackGemvFn q3k_gemv_avx512() { return &gemv_q3k_any; }
 
 }  // namespace edgellm::lowk
 
@@ -134,6 +225,7 @@ RepackGemvFn q2k_gemv_avx512() { return &gemv_q2k_any; }
 
 namespace edgellm::lowk {
 RepackGemvFn q2k_gemv_avx512() { return nullptr; }
+RepackGemvFn q3k_gemv_avx512() { return nullptr; }
 }  // namespace edgellm::lowk
 
 #endif

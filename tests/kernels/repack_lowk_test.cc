@@ -1,7 +1,7 @@
 // Special cases of the low-bit k-quant tiles (kernels/repack_lowk.h) beyond the generic repack tests: the
-// integer ranges the kernels rely on at their extremes (every level and scale at its maximum, activations at
-// ±127 so the Q8_K 16-sums reach ±2032 and split into 16·h + l at the ends of the int8 range), and the
-// expanded activations' layout.
+// integer ranges the kernels rely on at their extremes (every level and scale at the ends of its range,
+// activations at ±127 so the Q8_K 16-sums reach ±2032: Q2_K splits them into 16·h + l at the ends of the int8
+// range, Q3_K scales them into its int16 sub-block sums), and the expanded activations' layout.
 #include "kernels/repack_lowk.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "core/aligned_buffer.h"
 #include "core/fp16.h"
 #include "kernels/blocks.h"
+#include "kernels/kquant_util.h"
 #include "kernels/quants.h"
 #include "kernels/type_traits.h"
 
@@ -70,6 +71,58 @@ TEST(RepackLowk, Q2kExtremeSumsMatchScalar) {
         const auto* row = reinterpret_cast<const uint8_t*>(m.data()) + static_cast<size_t>(r) * stride;
         const float want = vec_dot_q2_k(cols, row, xq.data());
         EXPECT_NEAR(y[r], want, 1e-5f * (1.0f + std::fabs(want))) << "row " << r << (mixed ? " mixed" : " extreme");
+      }
+    }
+  }
+}
+
+// Q3_K rows at the ends of every range: levels all 7 (u − 4 = 3) or all 0 (−4), scales all −32 or 31, then
+// random rows.
+std::vector<BlockQ3_K> extreme_q3k(int rows, int64_t nb) {
+  std::vector<BlockQ3_K> m(static_cast<size_t>(rows * nb));
+  std::mt19937 rng(5);
+  for (int r = 0; r < rows; ++r)
+    for (int64_t kb = 0; kb < nb; ++kb) {
+      BlockQ3_K& b = m[static_cast<size_t>(r * nb + kb)];
+      if (r < 6) {
+        std::memset(b.hmask, r % 2 == 0 ? 0xFF : 0x00, sizeof(b.hmask));
+        std::memset(b.qs, r % 2 == 0 ? 0xFF : 0x00, sizeof(b.qs));
+        int8_t sc[16];
+        for (int8_t& v : sc) v = static_cast<int8_t>(r < 3 ? -32 : 31);
+        kquant::pack_q3_scales(sc, b.scales);
+      } else {
+        for (uint8_t& v : b.hmask) v = static_cast<uint8_t>(rng());
+        for (uint8_t& v : b.qs) v = static_cast<uint8_t>(rng());
+        for (uint8_t& v : b.scales) v = static_cast<uint8_t>(rng());
+      }
+      b.d = fp32_to_fp16(r == 4 ? 0.0f : 0.01f * static_cast<float>(1 + r % 4));
+    }
+  return m;
+}
+
+TEST(RepackLowk, Q3kExtremeSumsMatchScalar) {
+  const int rows = 19;
+  const int64_t nb = 3, cols = nb * kQK_K;
+  const auto m = extreme_q3k(rows, nb);
+  const size_t stride = nb * sizeof(BlockQ3_K);
+  for (RepackIsa isa : kIsas) {
+    const RepackOps* ops = repack_ops(GgmlType::Q3_K, isa);
+    if (ops == nullptr) continue;
+    auto packed = repack_weight(*ops, m.data(), rows, cols, stride);
+    ASSERT_TRUE(packed.is_ok()) << packed.status().message();
+    for (bool mixed : {false, true}) {
+      const auto xq = extreme_acts(cols, mixed, 2);
+      AlignedBuffer acts(ops->act_row_bytes(cols) * 2);
+      ops->expand_acts(xq.data(), cols, acts.data());
+      ops->expand_acts(xq.data(), cols, acts.data() + ops->act_row_bytes(cols));
+      // Two identical tokens: both outputs must match (the multi-token path shares the decoded levels).
+      std::vector<float> y(2 * rows, NAN);
+      ops->gemv(packed.value(), 0, packed.value().tiles, acts.data(), ops->act_row_bytes(cols), 2, y.data(), rows);
+      for (int r = 0; r < rows; ++r) {
+        const auto* row = reinterpret_cast<const uint8_t*>(m.data()) + static_cast<size_t>(r) * stride;
+        const float want = vec_dot_q3_k(cols, row, xq.data());
+        EXPECT_NEAR(y[r], want, 1e-5f * (1.0f + std::fabs(want))) << "row " << r << (mixed ? " mixed" : " extreme");
+        EXPECT_EQ(y[r], y[rows + r]) << "row " << r;
       }
     }
   }
