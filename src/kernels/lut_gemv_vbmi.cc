@@ -19,7 +19,9 @@
 #if defined(__x86_64__)
 // GCC 12 reports its own _mm512_undefined_* helpers as maybe-uninitialized when intrinsics are inlined into
 // target-attributed functions (see x86_vnni.cc).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "core/cpu_features.h"
@@ -38,8 +40,8 @@ constexpr int kPrefetchBytes = 8192;
 constexpr int kPrefetchCoeffBytes = 1024;
 
 template <int kPlanes, bool kTernary, bool kZeroPoint>
-EL_TARGET_LUT_VBMI void gemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x,
-                             size_t x_stride, int64_t n_tokens, float* y, int64_t y_stride) {
+EL_TARGET_LUT_VBMI void gemv(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
+                             int64_t n_tokens, float* y, int64_t y_stride) {
   const ElqFormat& f = *w.format;
   const int64_t groups = w.cols / f.group;
   const int plane_bytes = f.group / 8;
@@ -66,7 +68,8 @@ EL_TARGET_LUT_VBMI void gemv(const LutPacked& w, int64_t tile_begin, int64_t til
     for (int64_t t = tile_begin; t < tile_end; ++t) {
       __m512 acc_d = _mm512_setzero_ps(), acc_e = _mm512_setzero_ps();
       const uint8_t* codes = w.codes.data() + static_cast<size_t>(t * groups) * tile_group_codes;
-      const uint16_t* coeffs = reinterpret_cast<const uint16_t*>(w.coeffs.data()) + static_cast<size_t>(t * groups) * halves;
+      const uint16_t* coeffs =
+          reinterpret_cast<const uint16_t*>(w.coeffs.data()) + static_cast<size_t>(t * groups) * halves;
       for (int64_t g = 0; g < groups; ++g, codes += tile_group_codes, coeffs += halves) {
         const BlockElqAct* act = xt + g * acts;
         _mm_prefetch(reinterpret_cast<const char*>(coeffs) + kPrefetchCoeffBytes, _MM_HINT_T0);
@@ -99,8 +102,7 @@ EL_TARGET_LUT_VBMI void gemv(const LutPacked& w, int64_t tile_begin, int64_t til
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(coeffs)));
         acc_d = _mm512_fmadd_ps(d, fs, acc_d);
         if constexpr (kZeroPoint) {
-          const __m512 m =
-              _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(coeffs + kLutTileRows)));
+          const __m512 m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(coeffs + kLutTileRows)));
           acc_e = _mm512_fmadd_ps(_mm512_fmadd_ps(d, _mm512_set1_ps(half_range), m), _mm512_set1_ps(xsum), acc_e);
         }
       }

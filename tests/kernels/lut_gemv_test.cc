@@ -1,5 +1,5 @@
-// The table-lookup GEMV on every compiled Highway target, the AVX-512 VBMI kernel and the portable kernel against the scalar lookup
-// oracle elq_vec_dot_lut, on random weights and activations of odd shapes.
+// The table-lookup GEMV on every compiled Highway target, the AVX-512 VBMI kernel and the portable kernel against
+// the scalar lookup oracle elq_vec_dot_lut, on random weights and activations of odd shapes.
 // The same targets as kernels/lut_gemv.cc (NEON only on ARM), so the loop below visits what it compiled.
 #define HWY_DISABLED_TARGETS (HWY_SVE | HWY_SVE2 | HWY_SVE_256 | HWY_SVE2_128)
 #include "kernels/lut_gemv.h"
@@ -127,7 +127,8 @@ TEST(LutGemv, Avx512TablesMatchScalarBuilder) {
       ASSERT_NEAR(got[b].sum, ref[b].sum, 1e-5f * (1.0f + std::fabs(ref[b].sum)) + 1e-4f * ref[b].scale * 127.0f)
           << "n=" << n << " block " << b;
       for (int j = 0; j < 8; ++j)
-        for (int i = 0; i < 16; ++i) ASSERT_EQ(got[b].tables[j][i], ref[b].tables[j][i]) << "block " << b << " table " << j;
+        for (int i = 0; i < 16; ++i)
+          ASSERT_EQ(got[b].tables[j][i], ref[b].tables[j][i]) << "block " << b << " table " << j;
     }
   }
 }
