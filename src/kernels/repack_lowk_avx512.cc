@@ -46,6 +46,15 @@ EL_TARGET_LOWK512 inline __m512i byte_k_ctrl(int k, int to = 0) {
                            c(3));
 }
 
+// Each thread walks its tiles as one forward stream; asking for the lines 4 KB ahead (one prefetch per line of
+// the super-block about to be decoded) measured 25-27 -> 31-33 GB/s from DRAM on one core (Zen 5, 8192x2048
+// Q2_K; 2 and 8 KB were a little slower), where the hardware prefetchers alone leave the kernel waiting.
+constexpr size_t kPrefetchDistance = 4096;
+EL_TARGET_LOWK512 inline void prefetch_ahead(const uint8_t* t, size_t bytes) {
+  for (size_t off = 0; off < bytes; off += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(t + kPrefetchDistance + off), _MM_HINT_T0);
+}
+
 template <int NT>
 EL_TARGET_LOWK512 void gemv_q2k(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
                                 size_t act_stride, float* y, int64_t y_stride) {
@@ -59,6 +68,7 @@ EL_TARGET_LOWK512 void gemv_q2k(const RepackedWeight& w, int64_t tile_begin, int
     __m512 acc[NT];
     for (int j = 0; j < NT; ++j) acc[j] = _mm512_setzero_ps();
     for (int64_t kb = 0; kb < nb; ++kb, t += kQ2kTileBlockBytes) {
+      prefetch_ahead(t, kQ2kTileBlockBytes);
       const uint8_t* a[NT];
       for (int j = 0; j < NT; ++j) a[j] = acts + j * act_stride + static_cast<size_t>(kb) * kQ2kActBlockBytes;
       // Minimum term: 16·Σ m·h, shifted by 4, plus Σ 16·m·l = 16·Σ m·bsum.
@@ -145,6 +155,7 @@ EL_TARGET_LOWK512 void gemv_q3k(const RepackedWeight& w, int64_t tile_begin, int
     __m512 acc[NT];
     for (int j = 0; j < NT; ++j) acc[j] = _mm512_setzero_ps();
     for (int64_t kb = 0; kb < nb; ++kb, t += kQ3kTileBlockBytes) {
+      prefetch_ahead(t, kQ3kTileBlockBytes);
       const uint8_t* a[NT];
       for (int j = 0; j < NT; ++j) a[j] = acts + j * act_stride + static_cast<size_t>(kb) * kQ3kActBlockBytes;
       __m512i q[NT];
