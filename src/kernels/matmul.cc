@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kernels/arm_dotprod.h"
+#include "kernels/elq.h"
 #include "kernels/lut_gemm.h"
 #include "kernels/lut_gemv.h"
 #include "kernels/lut_tune.h"
@@ -16,6 +17,7 @@
 #include "kernels/simd_dot.h"
 #include "kernels/simd_gemm.h"
 #include "kernels/simd_kquant.h"
+#include "kernels/tq.h"
 #include "kernels/type_traits.h"
 #include "kernels/x86_gemv.h"
 
@@ -85,7 +87,16 @@ Result<Linear> Linear::prepare(const WeightView& w) {
     lin.gemv_ = gemv.fn;
     lin.gemv_offset_ = gemv.offset;
   }
-  if (lut_supports(static_cast<uint32_t>(w.type))) {
+  // TQ1_0/TQ2_0: the int8 row-interleaved kernel where this CPU has one (kernels/repack_ternary.h; 1.2-2.3x the
+  // lookup's weights/s in bench/repack_ternary_bench), else the ternary LUT kernel, which takes elq tables
+  // instead of the traits' Q8_K.
+  const bool ternary = w.type == GgmlType::TQ1_0 || w.type == GgmlType::TQ2_0;
+  if (lut_supports(static_cast<uint32_t>(w.type)) && !(ternary && repack_ops_best(w.type) != nullptr)) {
+    if (ternary) {
+      lin.act_traits_ = type_traits(kElqActId);
+      lin.vec_dot_ = w.type == GgmlType::TQ1_0 ? vec_dot_tq1_0 : vec_dot_tq2_0;
+      lin.gemm_ = nullptr;
+    }
     EL_ASSIGN_OR_RETURN(LutPacked packed, lut_pack(static_cast<uint32_t>(w.type), w.rows, w.cols, w.data,
                                                    lin.w_.row_stride));
     lin.lut_ = std::make_shared<const LutPacked>(std::move(packed));

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "kernels/blocks.h"
 #include "kernels/elq.h"
 
 namespace edgellm {
@@ -162,6 +163,32 @@ float vec_dot_tq2_0(int64_t n, const void* w, const void* x) {
   for (int64_t b = 0; b < n / kTqBlock; ++b, in += kTq2Bytes, act += kTqBlock / kElqActBlock)
     sum += tq2_0_decode(in, t) * ternary_dot_lut(t, act);
   return sum;
+}
+
+namespace {
+
+float tq_dot_q8_k(int64_t n, const uint8_t* in, size_t block_bytes, float (*decode)(const uint8_t*, int8_t*),
+                  const void* x) {
+  const auto* act = static_cast<const BlockQ8_K*>(x);
+  int8_t t[kTqBlock];
+  float sum = 0.0f;
+  for (int64_t b = 0; b < n / kTqBlock; ++b, in += block_bytes, ++act) {
+    const float d = decode(in, t);
+    int32_t s = 0;
+    for (int i = 0; i < kTqBlock; ++i) s += t[i] * act->qs[i];
+    sum += d * act->d * static_cast<float>(s);
+  }
+  return sum;
+}
+
+}  // namespace
+
+float vec_dot_tq1_0_q8_k(int64_t n, const void* w, const void* x) {
+  return tq_dot_q8_k(n, static_cast<const uint8_t*>(w), kTq1Bytes, tq1_0_decode, x);
+}
+
+float vec_dot_tq2_0_q8_k(int64_t n, const void* w, const void* x) {
+  return tq_dot_q8_k(n, static_cast<const uint8_t*>(w), kTq2Bytes, tq2_0_decode, x);
 }
 
 }  // namespace edgellm

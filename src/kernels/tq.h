@@ -1,7 +1,8 @@
 // llama.cpp's ternary types TQ1_0 and TQ2_0 (ggml ids 34 and 35): 256 weights in {-1, 0, 1} times an fp16
 // scale per block. TQ2_0 stores 2 bits per weight, TQ1_0 packs 5 (or 4) trits per byte as a base-3 fixed-point
-// fraction. Dequantization is bit-exact to ggml; dot products take elq table activations (kernels/elq.h), and
-// Linear runs both through the table-lookup kernel (kernels/lut_gemv.h) as ternary.
+// fraction. Dequantization is bit-exact to ggml. Their vec_dot_type is Q8_K, as in ggml (the row-interleaved
+// int8 kernels, kernels/repack_ternary.h); where Linear runs them through the table-lookup kernel
+// (kernels/lut_gemv.h) as ternary, it quantizes activations to elq tables for the lookup dots below instead.
 #pragma once
 
 #include <cstdint>
@@ -23,5 +24,8 @@ float vec_dot_tq1_0(int64_t n, const void* w, const void* x);  // x is elq_act t
 void tq2_0_to_float(const void* src, float* dst, int64_t n);
 void tq2_0_from_float(const float* src, void* dst, int64_t n);
 float vec_dot_tq2_0(int64_t n, const void* w, const void* x);  // x is elq_act tables
+// Exact dots with Q8_K activations (the types' vec_dot_type, as in ggml): Σ_blocks d · x.d · Σ t·q in integers.
+float vec_dot_tq1_0_q8_k(int64_t n, const void* w, const void* x);
+float vec_dot_tq2_0_q8_k(int64_t n, const void* w, const void* x);
 
 }  // namespace edgellm

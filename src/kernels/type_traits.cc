@@ -36,11 +36,12 @@ constexpr TypeTraits kTraits[] = {
      vec_dot_q5_k},
     {GgmlType::Q6_K, "q6_K", kQK_K, sizeof(BlockQ6_K), true, q6_k_to_float, q6_k_from_float, GgmlType::Q8_K,
      vec_dot_q6_k},
-    // llama.cpp's ternary types pair with the elq lookup tables: Linear runs them on the ternary LUT kernel.
-    {GgmlType::TQ1_0, "tq1_0", kTqBlock, kTq1Bytes, true, tq1_0_to_float, tq1_0_from_float,
-     static_cast<GgmlType>(kElqActId), vec_dot_tq1_0},
-    {GgmlType::TQ2_0, "tq2_0", kTqBlock, kTq2Bytes, true, tq2_0_to_float, tq2_0_from_float,
-     static_cast<GgmlType>(kElqActId), vec_dot_tq2_0},
+    // llama.cpp's ternary types pair with Q8_K as in ggml (the int8 repack kernels); where Linear runs them on
+    // the ternary LUT kernel instead, it quantizes to elq lookup tables (tq.h's vec_dot_tq*_0).
+    {GgmlType::TQ1_0, "tq1_0", kTqBlock, kTq1Bytes, true, tq1_0_to_float, tq1_0_from_float, GgmlType::Q8_K,
+     vec_dot_tq1_0_q8_k},
+    {GgmlType::TQ2_0, "tq2_0", kTqBlock, kTq2Bytes, true, tq2_0_to_float, tq2_0_from_float, GgmlType::Q8_K,
+     vec_dot_tq2_0_q8_k},
     // Q8_K only ever holds activations for the k-quants: no weight × activation dot of its own.
     {GgmlType::Q8_K, "q8_K", kQK_K, sizeof(BlockQ8_K), true, q8_k_to_float, q8_k_from_float, GgmlType::Q8_K,
      nullptr},

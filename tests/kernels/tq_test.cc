@@ -1,5 +1,5 @@
 // TQ1_0 / TQ2_0: layouts against hand-built blocks (bit-exact to ggml's definitions), quantize → dequantize,
-// the lookup dot, and Linear on the ternary LUT kernel.
+// the lookup and Q8_K dots, and Linear (the int8 row-interleaved kernel or the ternary LUT kernel).
 #include "kernels/tq.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include "core/thread_pool.h"
 #include "kernels/elq.h"
 #include "kernels/matmul.h"
+#include "kernels/repack.h"
 #include "kernels/type_traits.h"
 
 namespace edgellm {
@@ -97,23 +98,33 @@ TEST(Tq, LookupDotAndLinearMatchFloatDot) {
     ASSERT_TRUE(lin.is_ok()) << lin.status().message();
     ThreadPool pool(2);
     MatmulScratch scratch;
-    // Three tokens at once (the prompt path: the int8 GEMM where the CPU has one) and one at a time (decode:
-    // the lookup kernel, which computes exactly what vec_dot does).
+    // Three tokens at once (the prompt path) and one at a time (decode, which computes exactly what the dot of
+    // its activation type does).
     std::vector<float> y(static_cast<size_t>(3 * rows)), y1(static_cast<size_t>(3 * rows));
     lin->forward(x.data(), 3, y.data(), pool, scratch);
     for (int64_t tok = 0; tok < 3; ++tok) lin->forward(x.data() + tok * cols, 1, y1.data() + tok * rows, pool, scratch);
     std::vector<BlockElqAct> act(cols / 32);
+    const TypeTraits& q8k = *type_traits(t.vec_dot_type);
+    std::vector<uint8_t> xq(row_bytes(q8k, cols));
     std::vector<float> wr(cols);
+    const auto lookup_dot = type == GgmlType::TQ1_0 ? vec_dot_tq1_0 : vec_dot_tq2_0;
+    // Decode runs the int8 row-interleaved kernel (Q8_K activations) where this CPU has one, else the lookup.
+    const bool int8_decode = repack_ops_best(type) != nullptr;
     for (int64_t tok = 0; tok < 3; ++tok) {
       elq_act_from_float(x.data() + tok * cols, act.data(), cols);
+      q8k.from_float(x.data() + tok * cols, xq.data(), cols);
       for (int64_t r = 0; r < rows; ++r) {
         t.to_float(q.data() + r * rb, wr.data(), cols);
         double exact = 0;
         for (int64_t c = 0; c < cols; ++c) exact += wr[c] * x[tok * cols + c];
-        const float lut = t.vec_dot(cols, q.data() + r * rb, act.data());
+        const float lut = lookup_dot(cols, q.data() + r * rb, act.data());
+        const float int8 = t.vec_dot(cols, q.data() + r * rb, xq.data());
         // Table quantization error only: ~step (max|4-sum|/127) × scale × sqrt(cols / 4).
         EXPECT_NEAR(lut, exact, 0.05 * std::sqrt(static_cast<double>(cols))) << t.name;
-        EXPECT_NEAR(y1[tok * rows + r], lut, 1e-4f * (1.0f + std::fabs(lut))) << t.name << " row " << r;
+        // Q8_K rounding: ~max|x|/254 per activation, sqrt(cols) of them.
+        EXPECT_NEAR(int8, exact, 0.02 * std::sqrt(static_cast<double>(cols))) << t.name;
+        const float want = int8_decode ? int8 : lut;
+        EXPECT_NEAR(y1[tok * rows + r], want, 1e-4f * (1.0f + std::fabs(want))) << t.name << " row " << r;
         EXPECT_NEAR(y[tok * rows + r], exact, 0.05 * std::sqrt(static_cast<double>(cols))) << t.name << " row " << r;
       }
     }

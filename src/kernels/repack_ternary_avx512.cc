@@ -1,0 +1,213 @@
+// AVX-512 VNNI decode kernel of the ternary repack family (layouts in kernels/repack_ternary.h). Highway 1.0.3
+// has no int8 dot product (only int16 ReorderWidenMulAccumulate), so this is intrinsics compiled per function
+// for the VNNI target, chosen at run time through repack_isa_supported.
+//
+// TQ2_0, per 256-column block and 16 rows: 16 loads of 64 bytes, 4 ANDs each (no shifts: crumb l is left
+// multiplied by 4^l and its own accumulator undoes that with one exact shift per block), one vpdpbusd per crumb
+// and token with a 4-byte activation broadcast, then per token one convert and one fma with the 16 row scales
+// times the token's scale: ~0.05 instructions per weight for one token.
+// TQ1_0: 13 loads, per 64 bytes two 256-entry table lookups (digits 0..3 as crumbs, digit 4), 4 ANDs and the
+// same vpdpbusd: ~0.055 instructions per weight.
+#include "kernels/repack_ternary.h"
+
+#if defined(__x86_64__)
+// GCC 12 reports its own _mm512_undefined_* helpers as maybe-uninitialized once inlined into target functions.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#define EL_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,f16c")))
+
+namespace edgellm {
+namespace {
+
+inline int32_t load_i32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// One tile, T tokens: y[t * y_stride + r] for the rows in mask m.
+template <int T>
+EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts,
+                                size_t act_stride, float* y, int64_t y_stride, __mmask16 m) {
+  const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C), m2 = _mm512_set1_epi8(0x30),
+                m3 = _mm512_set1_epi8(static_cast<char>(0xC0));
+  __m512 sum[T];
+  for (int t = 0; t < T; ++t) sum[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* lev = tile + tern_levels_at(b, kTq2TileBlockBytes);
+    const uint8_t* x[T];
+    __m512i a0[T], a1[T], a2[T], a3[T];
+    for (int t = 0; t < T; ++t) {
+      const uint8_t* at = acts + static_cast<size_t>(t) * act_stride;
+      x[t] = at + 256 * b;
+      a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
+      a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
+    }
+    for (int v = 0; v < 16; ++v) {
+      const __m512i w = _mm512_load_si512(lev + 64 * v);
+      const __m512i w0 = _mm512_and_si512(w, m0), w1 = _mm512_and_si512(w, m1), w2 = _mm512_and_si512(w, m2),
+                    w3 = _mm512_and_si512(w, m3);
+      for (int t = 0; t < T; ++t) {
+        const uint8_t* xv = x[t] + 4 * v;
+        a0[t] = _mm512_dpbusd_epi32(a0[t], w0, _mm512_set1_epi32(load_i32(xv)));
+        a1[t] = _mm512_dpbusd_epi32(a1[t], w1, _mm512_set1_epi32(load_i32(xv + 64)));
+        a2[t] = _mm512_dpbusd_epi32(a2[t], w2, _mm512_set1_epi32(load_i32(xv + 128)));
+        a3[t] = _mm512_dpbusd_epi32(a3[t], w3, _mm512_set1_epi32(load_i32(xv + 192)));
+      }
+    }
+    const __m512 ws = _mm512_cvtph_ps(
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(tile + tern_scales_at(b, kTq2TileBlockBytes))));
+    for (int t = 0; t < T; ++t) {
+      const __m512i i = _mm512_add_epi32(_mm512_add_epi32(a0[t], _mm512_srai_epi32(a1[t], 2)),
+                                         _mm512_add_epi32(_mm512_srai_epi32(a2[t], 4), _mm512_srai_epi32(a3[t], 6)));
+      float d;
+      std::memcpy(&d, acts + static_cast<size_t>(t) * act_stride + 256 * nb + 4 * b, 4);
+      sum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(ws, _mm512_set1_ps(d)), sum[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, sum[t]);
+}
+
+template <int T>
+EL_TARGET_VNNI void run(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
+                        size_t act_stride, float* y, int64_t y_stride) {
+  const int64_t nb = w.cols / 256;
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+    const int64_t n = std::min<int64_t>(kRepackRows, w.rows - tile * kRepackRows);
+    const auto m = static_cast<__mmask16>((1u << n) - 1);
+    tile_tokens<T>(w.tile(tile), nb, acts, act_stride, y + tile * kRepackRows, y_stride, m);
+  }
+}
+
+// ggml's digit n of a TQ1_0 byte q is ((q · 3^n mod 256) · 3) >> 8. Two 256-entry tables: digits 0..3 of q
+// packed as crumbs (digit l in bits 2l..2l+1, split like TQ2_0's codes: AND masks, crumb l scaled by 4^l) and
+// digit 4 alone. Each is looked up as two 128-entry vpermi2b halves and a blend on bit 7, so 5 digits of 64
+// bytes cost 6 vpermi2b, 2 blends and 4 ANDs (against 10 vpermi2b and 5 blends with one table per digit, or
+// 4 multiplies per digit in the 16-bit form).
+struct TritTables {
+  alignas(64) uint8_t packed[256];  // digits 0..3
+  alignas(64) uint8_t last[256];    // digit 4
+};
+constexpr TritTables make_trit_tables() {
+  TritTables tt{};
+  for (int q = 0; q < 256; ++q) {
+    int pow3 = 1, packed = 0;
+    for (int n = 0; n < 5; ++n, pow3 *= 3) {
+      const int digit = (((q * pow3) & 255) * 3) >> 8;
+      if (n < 4) packed |= digit << (2 * n);
+      else tt.last[q] = static_cast<uint8_t>(digit);
+    }
+    tt.packed[q] = static_cast<uint8_t>(packed);
+  }
+  return tt;
+}
+constexpr TritTables kTrits = make_trit_tables();
+
+// Column step (4 columns) of digit k of word w of a TQ1_0 block (tile layout in repack_ternary.h).
+constexpr int tq1_step(int w, int k) { return w < 8 ? 8 * k + w : w < 12 ? 40 + 4 * k + (w - 8) : 60 + k; }
+
+EL_TARGET_VNNI inline __m512i lookup256(const __m512i* t, __m512i q, __mmask64 hi) {
+  return _mm512_mask_blend_epi8(hi, _mm512_permutex2var_epi8(t[0], q, t[1]), _mm512_permutex2var_epi8(t[2], q, t[3]));
+}
+
+template <int T>
+EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride,
+                                    float* y, int64_t y_stride, __mmask16 m) {
+  __m512i packed[4], last[4];
+  for (int h = 0; h < 4; ++h) {
+    packed[h] = _mm512_load_si512(kTrits.packed + 64 * h);
+    last[h] = _mm512_load_si512(kTrits.last + 64 * h);
+  }
+  const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C), m2 = _mm512_set1_epi8(0x30),
+                m3 = _mm512_set1_epi8(static_cast<char>(0xC0));
+  __m512 sum[T];
+  for (int t = 0; t < T; ++t) sum[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* lev = tile + tern_levels_at(b, kTq1TileBlockBytes);
+    const uint8_t* x[T];
+    __m512i a0[T], a1[T], a2[T], a3[T];
+    for (int t = 0; t < T; ++t) {
+      const uint8_t* at = acts + static_cast<size_t>(t) * act_stride;
+      x[t] = at + 256 * b;
+      a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
+      a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
+    }
+#pragma GCC unroll 13
+    for (int w = 0; w < kTq1Words; ++w) {
+      const __m512i q = _mm512_load_si512(lev + 64 * w);
+      const __mmask64 hi = _mm512_movepi8_mask(q);
+      const __m512i d = lookup256(packed, q, hi);
+      const __m512i d0 = _mm512_and_si512(d, m0), d1 = _mm512_and_si512(d, m1), d2 = _mm512_and_si512(d, m2),
+                    d3 = _mm512_and_si512(d, m3);
+      for (int t = 0; t < T; ++t) {
+        a0[t] = _mm512_dpbusd_epi32(a0[t], d0, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 0))));
+        a1[t] = _mm512_dpbusd_epi32(a1[t], d1, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 1))));
+        a2[t] = _mm512_dpbusd_epi32(a2[t], d2, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 2))));
+        a3[t] = _mm512_dpbusd_epi32(a3[t], d3, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 3))));
+      }
+      if (w < kTq1Words - 1) {  // the qh word holds 4 digits
+        const __m512i d4 = lookup256(last, q, hi);
+        for (int t = 0; t < T; ++t)
+          a0[t] = _mm512_dpbusd_epi32(a0[t], d4, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 4))));
+      }
+    }
+    const __m512 ws = _mm512_cvtph_ps(
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(tile + tern_scales_at(b, kTq1TileBlockBytes))));
+    for (int t = 0; t < T; ++t) {
+      const __m512i i = _mm512_add_epi32(_mm512_add_epi32(a0[t], _mm512_srai_epi32(a1[t], 2)),
+                                         _mm512_add_epi32(_mm512_srai_epi32(a2[t], 4), _mm512_srai_epi32(a3[t], 6)));
+      float d;
+      std::memcpy(&d, acts + static_cast<size_t>(t) * act_stride + 256 * nb + 4 * b, 4);
+      sum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(ws, _mm512_set1_ps(d)), sum[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, sum[t]);
+}
+
+template <int T>
+EL_TARGET_VNNI void tq1_run(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
+                            size_t act_stride, float* y, int64_t y_stride) {
+  const int64_t nb = w.cols / 256;
+  for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+    const int64_t n = std::min<int64_t>(kRepackRows, w.rows - tile * kRepackRows);
+    const auto m = static_cast<__mmask16>((1u << n) - 1);
+    tq1_tile_tokens<T>(w.tile(tile), nb, acts, act_stride, y + tile * kRepackRows, y_stride, m);
+  }
+}
+
+}  // namespace
+
+void tq1_gemv_avx512(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
+                     size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride) {
+  switch (n_tokens) {
+    case 1:
+      return tq1_run<1>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    case 2:
+      return tq1_run<2>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    case 3:
+      return tq1_run<3>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    default:
+      return tq1_run<4>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+  }
+}
+
+void tq2_gemv_avx512(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
+                     size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride) {
+  switch (n_tokens) {
+    case 1:
+      return run<1>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    case 2:
+      return run<2>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    case 3:
+      return run<3>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+    default:
+      return run<4>(w, tile_begin, tile_end, acts, act_stride, y, y_stride);
+  }
+}
+
+}  // namespace edgellm
+#endif
