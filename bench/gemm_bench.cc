@@ -3,10 +3,12 @@
 // figure is the kernel alone (repack + multiply), comparable between variants in the same run. Counters:
 // GMAC/s (multiply-adds per second) and, for the repack's share, the weight bytes per second.
 //   build/bin/gemm_bench --benchmark_filter='q4_0' --benchmark_repetitions=3
+//   build/bin/gemm_bench --benchmark_filter='2048x8192' --benchmark_repetitions=3   (variants side by side)
 #include <benchmark/benchmark.h>
 
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/aligned_buffer.h"
@@ -69,17 +71,22 @@ void BM_Gemm(benchmark::State& state, GgmlType type, GemmIsa isa, int64_t rows, 
 }
 
 int register_all() {
-  const GgmlType types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
-                            GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
-  for (GemmIsa isa : {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni})
+  const GgmlType types[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                            GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+  // Llama-3.2-1B's attention projection and FFN down projection (rows × columns).
+  const std::pair<int64_t, int64_t> shapes[] = {{2048, 2048}, {2048, 8192}};
+  const std::pair<GemmIsa, const char*> isas[] = {
+      {GemmIsa::kAvx512Vnni, "avx512"}, {GemmIsa::kAvxVnni, "avxvnni"}, {GemmIsa::kAvx2, "avx2"}};
+  for (const auto& [isa, isa_name] : isas)
     for (GgmlType type : types)
-      for (int64_t tokens : {64, 512}) {
-        // Llama-3.2-1B's attention projection shape.
-        const std::string name = std::string("Gemm/") + (isa == GemmIsa::kAvx512Vnni ? "avx512" : "avxvnni") + "/" +
-                                 type_traits(type)->name + "/2048x2048/tokens:" + std::to_string(tokens);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, type, isa, 2048, 2048, tokens)
-            ->Unit(benchmark::kMillisecond);
-      }
+      for (const auto& [rows, cols] : shapes)
+        for (int64_t tokens : {64, 512}) {
+          const std::string name = std::string("Gemm/") + isa_name + "/" + type_traits(type)->name + "/" +
+                                   std::to_string(rows) + "x" + std::to_string(cols) +
+                                   "/tokens:" + std::to_string(tokens);
+          benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, type, isa, rows, cols, tokens)
+              ->Unit(benchmark::kMillisecond);
+        }
   return 0;
 }
 const int kRegistered = register_all();

@@ -1,7 +1,9 @@
 // Activation expansion and kernel selection for the prompt GEMM (kernels/simd_gemm.h).
 #include "kernels/simd_gemm.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #include "core/cpu_features.h"
 #include "core/fp16.h"
@@ -51,19 +53,48 @@ bool gemm_isa_supported(GemmIsa isa) {
       return f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
     case GemmIsa::kAvxVnni:
       return f.avx2 && f.fma && f.f16c && f.avxvnni;
+    case GemmIsa::kAvx2:
+      return f.avx2 && f.fma && f.f16c;
   }
   return false;
 }
 
-bool gemm_supported_cpu() { return gemm_isa_supported(GemmIsa::kAvx512Vnni) || gemm_isa_supported(GemmIsa::kAvxVnni); }
-
-GemmFn gemm_kernel_for(GgmlType weight_type, GemmIsa isa) {
-  return isa == GemmIsa::kAvx512Vnni ? x86_vnni_gemm(weight_type) : x86_avxvnni_gemm(weight_type);
+bool gemm_supported_cpu() {
+  return gemm_isa_supported(GemmIsa::kAvx512Vnni) || gemm_isa_supported(GemmIsa::kAvxVnni) ||
+         gemm_isa_supported(GemmIsa::kAvx2);
 }
 
+GemmFn gemm_kernel_for(GgmlType weight_type, GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAvx512Vnni:
+      return x86_vnni_gemm(weight_type);
+    case GemmIsa::kAvxVnni:
+      return x86_avxvnni_gemm(weight_type);
+    case GemmIsa::kAvx2:
+      return x86_avx2_gemm(weight_type);
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr GemmIsa kFastestFirst[] = {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni, GemmIsa::kAvx2};
+
+// Where in kFastestFirst the search starts under EDGELLM_GEMM_ISA (0: no cap). Read per call — once per
+// Linear at load time — so tests can change it.
+size_t first_allowed_isa() {
+  const char* cap = std::getenv("EDGELLM_GEMM_ISA");
+  if (cap == nullptr) return 0;
+  if (std::strcmp(cap, "avxvnni") == 0) return 1;
+  if (std::strcmp(cap, "avx2") == 0) return 2;
+  return 0;
+}
+
+}  // namespace
+
 GemmFn gemm_kernel(GgmlType weight_type) {
-  for (GemmIsa isa : {GemmIsa::kAvx512Vnni, GemmIsa::kAvxVnni})
-    if (gemm_isa_supported(isa)) return gemm_kernel_for(weight_type, isa);
+  for (size_t i = first_allowed_isa(); i < std::size(kFastestFirst); ++i)
+    if (gemm_isa_supported(kFastestFirst[i])) return gemm_kernel_for(weight_type, kFastestFirst[i]);
   return nullptr;
 }
 

@@ -1,5 +1,6 @@
 // Prompt-processing GEMM (n_tokens > 1): y = x · Wᵀ with int8 dot-product instructions, register-tiled
-// over 16 weight rows × up to 8 tokens (AVX-512 VNNI) or 8 rows × 4 tokens (AVX-VNNI, 256-bit).
+// over 16 weight rows × up to 8 tokens (AVX-512 VNNI) or 8 rows × 4 tokens (AVX-VNNI, 256-bit; and plain
+// AVX2 with vpmaddubsw + vpmaddwd in place of vpdpbusd, for CPUs without VNNI).
 //
 // Weights stay where they are (usually the mmapped GGUF): each thread repacks the 16-row tile it is about
 // to multiply, 1024 columns at a time, into a small stack buffer (kernels/gemm_pack.h: row-interleaved
@@ -34,16 +35,19 @@ using GemmFn = void (*)(const GemmTask& task);
 constexpr int64_t kGemmTileRows = 16;
 
 // The instruction sets a GEMM kernel is written for, fastest first.
-enum class GemmIsa { kAvx512Vnni, kAvxVnni };
+enum class GemmIsa { kAvx512Vnni, kAvxVnni, kAvx2 };
 
-// The fastest GEMM kernel for a weight type on this CPU, or nullptr (no int8 dot-product instruction here,
+// The fastest GEMM kernel for a weight type on this CPU, or nullptr (not even AVX2 here,
 // or a type without a GEMM kernel: Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 and Q2_K…Q6_K have one): callers then use the
-// per-row dot products. Chosen once per Linear.
+// per-row dot products. Chosen once per Linear. The environment variable EDGELLM_GEMM_ISA=avxvnni|avx2
+// caps the choice at that instruction set (the fastest one at or below it that the CPU runs), so a
+// slower variant can be measured end to end on a faster CPU; other values are ignored.
 GemmFn gemm_kernel(GgmlType weight_type);
 // The kernel of one instruction set, ignoring the CPU check, for tests and benchmarks that already
 // checked gemm_isa_supported(isa).
 GemmFn gemm_kernel_for(GgmlType weight_type, GemmIsa isa);
-// True when this CPU runs the kernels of `isa` (AVX-512 F/BW/VL/DQ + VNNI; or AVX2 + FMA + F16C + AVX-VNNI).
+// True when this CPU runs the kernels of `isa` (AVX-512 F/BW/VL/DQ + VNNI; AVX2 + FMA + F16C + AVX-VNNI;
+// AVX2 + FMA + F16C).
 bool gemm_isa_supported(GemmIsa isa);
 // True when this CPU runs any GEMM kernel.
 bool gemm_supported_cpu();

@@ -13,5 +13,7 @@ namespace edgellm {
 GemmFn x86_vnni_gemm(GgmlType weight_type);
 // The AVX-VNNI (256-bit) kernel (x86_avxvnni.cc) for the same types, or nullptr.
 GemmFn x86_avxvnni_gemm(GgmlType weight_type);
+// The plain-AVX2 kernel (x86_avx2_gemm.cc: vpmaddubsw + vpmaddwd, no VNNI) for the same types, or nullptr.
+GemmFn x86_avx2_gemm(GgmlType weight_type);
 
 }  // namespace edgellm
