@@ -23,6 +23,10 @@
 namespace edgellm {
 namespace {
 
+// Software prefetch distance on the code stream (one prefetch per 64-byte line; past a tile's end it reads
+// into the next tile, past the matrix it is a harmless hint).
+constexpr int kPrefetchAhead = 8192;
+
 inline int32_t load_i32(const uint8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -48,6 +52,7 @@ EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* 
       a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
     }
     for (int v = 0; v < 16; ++v) {
+      _mm_prefetch(reinterpret_cast<const char*>(lev + 64 * v + kPrefetchAhead), _MM_HINT_T0);
       const __m512i w = _mm512_load_si512(lev + 64 * v);
       const __m512i w0 = _mm512_and_si512(w, m0), w1 = _mm512_and_si512(w, m1), w2 = _mm512_and_si512(w, m2),
                     w3 = _mm512_and_si512(w, m3);
@@ -138,6 +143,7 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
     }
 #pragma GCC unroll 13
     for (int w = 0; w < kTq1Words; ++w) {
+      _mm_prefetch(reinterpret_cast<const char*>(lev + 64 * w + kPrefetchAhead), _MM_HINT_T0);
       const __m512i q = _mm512_load_si512(lev + 64 * w);
       const __mmask64 hi = _mm512_movepi8_mask(q);
       const __m512i d = lookup256(packed, q, hi);
