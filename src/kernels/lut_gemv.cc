@@ -11,6 +11,9 @@
 #define HWY_TARGET_INCLUDE "kernels/lut_gemv.cc"
 #include "kernels/lut_gemv.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/cache_control.h>
 #include <hwy/highway.h>
@@ -224,8 +227,13 @@ namespace edgellm {
 HWY_EXPORT(LutGemv);
 HWY_EXPORT(LutDispatchedTarget);
 
+LutGemvFn lut_gemv_select(const char* vbmi_env) {
+  const bool off = vbmi_env != nullptr && std::string_view(vbmi_env) == "off";
+  return !off && lut_gemv_vbmi() != nullptr ? lut_gemv_vbmi() : &HWY_DYNAMIC_DISPATCH(LutGemv);
+}
+
 LutGemvFn lut_gemv_kernel() {
-  static const LutGemvFn best = lut_gemv_vbmi() != nullptr ? lut_gemv_vbmi() : &HWY_DYNAMIC_DISPATCH(LutGemv);
+  static const LutGemvFn best = lut_gemv_select(std::getenv("EDGELLM_LUT_VBMI"));
   return best;
 }
 

@@ -50,8 +50,11 @@ size_t lut_release_source(const void* data, size_t bytes);
 // this CPU, resolved once.
 using LutGemvFn = void (*)(const LutPacked& w, int64_t tile_begin, int64_t tile_end, const void* x, size_t x_stride,
                            int64_t n_tokens, float* y, int64_t y_stride);
-// The AVX-512 VBMI + VNNI kernel when this CPU has it (kernels/lut_gemv_vbmi.cc), else the best Highway target.
+// The AVX-512 VBMI + VNNI kernel when this CPU has it (kernels/lut_gemv_vbmi.cc), else the best Highway target;
+// EDGELLM_LUT_VBMI=off keeps the Highway one (same-binary comparisons). Resolved once per process.
 LutGemvFn lut_gemv_kernel();
+// The choice lut_gemv_kernel() makes for an EDGELLM_LUT_VBMI value (nullptr when unset).
+LutGemvFn lut_gemv_select(const char* vbmi_env);
 // The AVX-512 VBMI + VNNI kernel (vpermb lookups, vpdpbusd sums; same results as the others up to float
 // rounding order), or nullptr when this CPU or build lacks it.
 LutGemvFn lut_gemv_vbmi();

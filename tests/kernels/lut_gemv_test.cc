@@ -105,6 +105,16 @@ TEST(LutGemv, VbmiKernelMatchesLookupOracle) {
     for (const Case& c : kCases) check(id, c, vbmi);
 }
 
+// EDGELLM_LUT_VBMI=off selects the Highway kernel; unset or anything else the VBMI one where the CPU has it.
+TEST(LutGemv, VbmiSwitchSelectsKernel) {
+  const LutGemvFn hwy = lut_gemv_select("off");
+  ASSERT_NE(hwy, nullptr);
+  EXPECT_NE(hwy, lut_gemv_vbmi());
+  const LutGemvFn best = lut_gemv_vbmi() != nullptr ? lut_gemv_vbmi() : hwy;
+  EXPECT_EQ(lut_gemv_select(nullptr), best);
+  EXPECT_EQ(lut_gemv_select("on"), best);
+}
+
 // The AVX-512 table builder gives elq_act_from_float's int8 tables and scales bit for bit, its sums up to
 // float order, also for blocks of zeros and with non-finite inputs (which both builders zero).
 TEST(LutGemv, Avx512TablesMatchScalarBuilder) {
