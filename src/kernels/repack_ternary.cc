@@ -97,14 +97,13 @@ void tq1_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
 void tq2_expand_acts(const void* vec_dot_row, int64_t cols, uint8_t* dst) {
   const int64_t nb = cols / kTqBlock;
   const auto* x = static_cast<const BlockQ8_K*>(vec_dot_row);
-  auto* d = reinterpret_cast<float*>(dst + 256 * nb);
-  auto* negsum = reinterpret_cast<int32_t*>(dst + 260 * nb);
   for (int64_t b = 0; b < nb; ++b) {
     std::memcpy(dst + 256 * b, x[b].qs, 256);
     int32_t s = 0;
     for (int i = 0; i < kQK_K; ++i) s += x[b].qs[i];
-    d[b] = x[b].d;
-    negsum[b] = -s;
+    const int32_t negsum = -s;
+    std::memcpy(dst + 256 * nb + 4 * b, &x[b].d, 4);
+    std::memcpy(dst + 260 * nb + 4 * b, &negsum, 4);
   }
 }
 
