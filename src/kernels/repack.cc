@@ -22,6 +22,7 @@ const RepackOps* family_ops(GgmlType type, RepackIsa isa) {
   (void)type;
   (void)isa;
   // One line per family (kernels/repack_impl.h), e.g.  if (ops == nullptr) ops = repack_xxx_ops(type, isa);
+  if (ops == nullptr) ops = repack_kquant_ops(type, isa);
   if (ops == nullptr) ops = repack_ternary_ops(type, isa);
   if (ops == nullptr) ops = repack_legacy_ops(type, isa);
   if (ops == nullptr) ops = repack_lowk_ops(type, isa);

@@ -12,6 +12,7 @@ namespace edgellm {
 bool repack_isa_supported(RepackIsa isa);
 
 // Families (add one line here and one in repack.cc's family_ops per family file).
+const RepackOps* repack_kquant_ops(GgmlType type, RepackIsa isa);  // Q4_K, Q5_K, Q6_K (repack_kquant.cc)
 const RepackOps* repack_lowk_ops(GgmlType type, RepackIsa isa);  // Q2_K Q3_K (repack_lowk.h)
 const RepackOps* repack_ternary_ops(GgmlType type, RepackIsa isa);  // TQ1_0 TQ2_0 (repack_ternary.h)
 const RepackOps* repack_legacy_ops(GgmlType type, RepackIsa isa);  // Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 (repack_legacy.h)
