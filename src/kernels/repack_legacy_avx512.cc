@@ -10,7 +10,8 @@
 // straight from the tile (kmovq); Q8_0 levels are already unsigned (q + 128). Then the 16 lanes are
 // converted once and scaled by the 16 row scales (one vcvtph2ps) times the token's scale.
 // Up to kMaxTokensZmm tokens share each decoded weight vector. Software prefetch (T0/T1/NTA, 1-8 KB ahead)
-// measured no faster than the hardware prefetchers on this strictly forward stream, so there is none.
+// measured no faster than the hardware prefetchers on this strictly forward stream, so there is none; nor
+// were two tiles per pass over the activations (two weight streams: 8192x2048 Q4_0 fell from ~30 to ~19 GB/s).
 #include "kernels/repack_legacy.h"
 
 #if defined(__x86_64__)
