@@ -7,6 +7,9 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include "core/cpu_features.h"
 #include "kernels/lut_gemv.h"
@@ -16,6 +19,9 @@
 
 namespace edgellm {
 namespace {
+
+// Matrices of at least this many bytes per thread are packed on several threads.
+constexpr size_t kParallelPackBytes = size_t{4} << 20;
 
 const RepackOps* family_ops(GgmlType type, RepackIsa isa) {
   const RepackOps* ops = nullptr;
@@ -92,11 +98,33 @@ Result<RepackedWeight> repack_weight(const RepackOps& ops, const void* data, int
                          t->name + " " + std::to_string(rows) + "x" + std::to_string(cols) + " weight");
   }
   const auto* src = static_cast<const uint8_t*>(data);
-  for (int64_t tile = 0; tile < w.tiles; ++tile) {
-    const int n = static_cast<int>(std::min<int64_t>(kRepackRows, rows - tile * kRepackRows));
-    ops.pack_tile(src + static_cast<size_t>(tile * kRepackRows) * row_stride, row_stride, n, cols,
-                  w.data.data() + static_cast<size_t>(tile) * w.tile_bytes);
+  auto pack = [&](int64_t begin, int64_t end) {
+    for (int64_t tile = begin; tile < end; ++tile) {
+      const int n = static_cast<int>(std::min<int64_t>(kRepackRows, rows - tile * kRepackRows));
+      ops.pack_tile(src + static_cast<size_t>(tile * kRepackRows) * row_stride, row_stride, n, cols,
+                    w.data.data() + static_cast<size_t>(tile) * w.tile_bytes);
+    }
+  };
+  // Loading a model packs every matrix once; on all cores that takes a fraction of the time (the source pages
+  // fault in from the page cache in parallel too). Small matrices stay on the caller's thread.
+  const int64_t hw = std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  const int64_t n_threads = std::min<int64_t>(hw, static_cast<int64_t>(w.data.size() / kParallelPackBytes));
+  if (n_threads <= 1) {
+    pack(0, w.tiles);
+    return w;
   }
+  std::vector<std::thread> threads;
+  const int64_t per = (w.tiles + n_threads - 1) / n_threads;
+  try {
+    for (int64_t i = 1; i < n_threads; ++i)
+      threads.emplace_back(pack, std::min(w.tiles, i * per), std::min(w.tiles, (i + 1) * per));
+  } catch (const std::system_error&) {
+    // No more threads to be had: the caller packs what is left.
+    const int64_t started = static_cast<int64_t>(threads.size());
+    pack(std::min(w.tiles, (started + 1) * per), w.tiles);
+  }
+  pack(0, std::min(w.tiles, per));
+  for (std::thread& t : threads) t.join();
   return w;
 }
 

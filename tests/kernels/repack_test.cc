@@ -215,6 +215,29 @@ TEST(Repack, GemmOverUnpackedTilesMatchesScalarVecDot) {
   }
 }
 
+// Large matrices are packed on several threads: the result is the same tile for tile as packing serially,
+// including the last, partial tile.
+TEST(Repack, LargeMatrixPackedInParallelMatchesSerialPacking) {
+  const auto all = cases();
+  if (all.empty()) GTEST_SKIP() << "no repack kernel on this CPU";
+  const RepackOps& ops = *all.front().ops;
+  const TypeTraits& t = *type_traits(ops.type);
+  const int64_t cols = 2048, rows = 16 * 600 + 5;  // ~5-10 MB of tiles: above the parallel threshold
+  const size_t row = row_bytes(t, cols);
+  const auto pattern = random_matrix(t, 7, cols, row, 3);
+  std::vector<uint8_t> m(row * rows);
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(m.data() + r * row, pattern.data() + (r % 7) * row, row);
+  auto packed = repack_weight(ops, m.data(), rows, cols, row);
+  ASSERT_TRUE(packed.is_ok()) << packed.status().message();
+  const RepackedWeight& w = packed.value();
+  AlignedBuffer one(w.tile_bytes);
+  for (int64_t tile = 0; tile < w.tiles; ++tile) {
+    const int n = static_cast<int>(std::min<int64_t>(kRepackRows, rows - tile * kRepackRows));
+    ops.pack_tile(m.data() + tile * kRepackRows * row, row, n, cols, one.data());
+    ASSERT_EQ(std::memcmp(one.data(), w.tile(tile), w.tile_bytes), 0) << all.front().name << " tile " << tile;
+  }
+}
+
 TEST(Repack, RejectsBadShapes) {
   for (const Case& c : cases()) {
     const TypeTraits& t = *type_traits(c.ops->type);
