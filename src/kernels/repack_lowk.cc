@@ -13,10 +13,42 @@ namespace edgellm {
 namespace lowk {
 namespace {
 
-// GGUF Q2_K: element e's level is bits 2·((e%128)/32) of qs[32·(e/128) + e%32].
-inline int q2_level(const BlockQ2_K& b, int e) { return (b.qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3; }
-inline void set_q2_level(BlockQ2_K& b, int e, int q) {
-  b.qs[32 * (e / 128) + e % 32] = static_cast<uint8_t>(b.qs[32 * (e / 128) + e % 32] | (q << (2 * ((e % 128) / 32))));
+// GGUF crumbs (Q2_K levels, Q3_K low bits): element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l]. The packers go
+// through arrays of one level per byte, which the compiler vectorizes (the tile bytes then take 4 levels each):
+// load time and the prompt GEMM's per-call unpacking both depend on these loops.
+inline void crumbs_to_levels(const uint8_t qs[64], uint8_t L[256]) {
+  for (int h = 0; h < 2; ++h)
+    for (int j = 0; j < 4; ++j)
+      for (int l = 0; l < 32; ++l) L[128 * h + 32 * j + l] = static_cast<uint8_t>((qs[32 * h + l] >> (2 * j)) & 3);
+}
+inline void levels_to_crumbs(const uint8_t L[256], uint8_t qs[64]) {
+  for (int h = 0; h < 2; ++h)
+    for (int l = 0; l < 32; ++l) {
+      const uint8_t* x = L + 128 * h + l;
+      qs[32 * h + l] = static_cast<uint8_t>((x[0] & 3) | (x[32] & 3) << 2 | (x[64] & 3) << 4 | (x[96] & 3) << 6);
+    }
+}
+// Tile level bytes of one row: byte (i, s, c) of the group's 4 step vectors holds the crumbs of columns
+// 64i + 16k + 4s + c, k = 0..3 (repack_lowk.h); `at(i, s)` is where vector (i, s) starts, the row's 4 bytes at +4r.
+template <class At>
+inline void levels_to_tile(const uint8_t L[256], int r, At at) {
+  for (int i = 0; i < 4; ++i)
+    for (int s = 0; s < 4; ++s) {
+      const uint8_t* x = L + 64 * i + 4 * s;
+      uint8_t* t = at(i, s) + 4 * r;
+      for (int c = 0; c < 4; ++c)
+        t[c] = static_cast<uint8_t>((x[c] & 3) | (x[16 + c] & 3) << 2 | (x[32 + c] & 3) << 4 | (x[48 + c] & 3) << 6);
+    }
+}
+template <class At>
+inline void tile_to_levels(int r, At at, uint8_t L[256]) {
+  for (int i = 0; i < 4; ++i)
+    for (int s = 0; s < 4; ++s) {
+      uint8_t* x = L + 64 * i + 4 * s;
+      const uint8_t* t = at(i, s) + 4 * r;
+      for (int c = 0; c < 4; ++c)
+        for (int k = 0; k < 4; ++k) x[16 * k + c] = static_cast<uint8_t>((t[c] >> (2 * k)) & 3);
+    }
 }
 
 // Offsets inside one tile super-block (the layout in the header).
@@ -39,16 +71,11 @@ void q2k_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t co
       uint8_t* t = dst + static_cast<size_t>(kb) * kQ2kTileBlockBytes;
       std::memcpy(t + 2 * r, &b.d, 2);
       std::memcpy(t + 32 + 2 * r, &b.dmin, 2);
-      for (int i = 0; i < 4; ++i) {
+      for (int i = 0; i < 4; ++i)
         for (int k = 0; k < 4; ++k) t[scale_offset(i) + 4 * r + k] = b.scales[4 * i + k];
-        for (int s = 0; s < 4; ++s)
-          for (int c = 0; c < 4; ++c) {
-            uint8_t v = 0;
-            for (int k = 0; k < 4; ++k)
-              v = static_cast<uint8_t>(v | (q2_level(b, 16 * (4 * i + k) + 4 * s + c) << (2 * k)));
-            t[level_offset(i, s) + 4 * r + c] = v;
-          }
-      }
+      uint8_t L[kQK_K];
+      crumbs_to_levels(b.qs, L);
+      levels_to_tile(L, r, [t](int i, int s) { return t + level_offset(i, s); });
     }
   }
 }
@@ -63,14 +90,12 @@ void q2k_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
       std::memset(&b, 0, sizeof(b));
       std::memcpy(&b.d, t + 2 * r, 2);
       std::memcpy(&b.dmin, t + 32 + 2 * r, 2);
-      for (int i = 0; i < 4; ++i) {
+      for (int i = 0; i < 4; ++i)
         for (int k = 0; k < 4; ++k) b.scales[4 * i + k] = t[scale_offset(i) + 4 * r + k];
-        for (int s = 0; s < 4; ++s)
-          for (int c = 0; c < 4; ++c) {
-            const uint8_t v = t[level_offset(i, s) + 4 * r + c];
-            for (int k = 0; k < 4; ++k) set_q2_level(b, 16 * (4 * i + k) + 4 * s + c, (v >> (2 * k)) & 3);
-          }
-      }
+      uint8_t L[kQK_K];
+      tile_to_levels(
+          r, [t](int i, int s) { return t + level_offset(i, s); }, L);
+      levels_to_crumbs(L, b.qs);
       std::memcpy(row + static_cast<size_t>(kb) * sizeof(BlockQ2_K), &b, sizeof(b));
     }
   }
@@ -100,15 +125,17 @@ void q2k_expand_acts(const void* q8k_row, int64_t cols, uint8_t* dst) {
 
 namespace {
 
-// GGUF Q3_K: the low 2 bits of element e sit where Q2_K keeps them; the third bit is bit e/32 of hmask[e%32].
-inline int q3_level(const BlockQ3_K& b, int e) {
-  const int low = (b.qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
-  return low | (((b.hmask[e % 32] >> (e / 32)) & 1) << 2);
+// GGUF Q3_K high bits: element 32j + l's is bit j of hmask[l].
+inline void hmask_to_bits(const uint8_t hmask[32], uint8_t H[256]) {
+  for (int j = 0; j < 8; ++j)
+    for (int l = 0; l < 32; ++l) H[32 * j + l] = static_cast<uint8_t>((hmask[l] >> j) & 1);
 }
-inline void set_q3_level(BlockQ3_K& b, int e, int u) {
-  b.qs[32 * (e / 128) + e % 32] =
-      static_cast<uint8_t>(b.qs[32 * (e / 128) + e % 32] | ((u & 3) << (2 * ((e % 128) / 32))));
-  b.hmask[e % 32] = static_cast<uint8_t>(b.hmask[e % 32] | ((u >> 2) << (e / 32)));
+inline void bits_to_hmask(const uint8_t H[256], uint8_t hmask[32]) {
+  for (int l = 0; l < 32; ++l) {
+    uint8_t v = 0;
+    for (int j = 0; j < 8; ++j) v = static_cast<uint8_t>(v | (H[32 * j + l] << j));
+    hmask[l] = v;
+  }
 }
 
 // Offsets inside one Q3_K tile super-block (the layout in the header).
@@ -137,21 +164,18 @@ void q3k_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t co
             static_cast<uint8_t>(t[64 + 64 * (i / 2) + 4 * r + k] | ((u & 15) << (4 * (i % 2))));
         t[192 + 4 * r + k] = static_cast<uint8_t>(t[192 + 4 * r + k] | ((u >> 4) << (2 * i)));
       }
-      for (int i = 0; i < 4; ++i) {
-        uint8_t* grp = t + q3_group_offset(i);
-        for (int s = 0; s < 4; ++s)
-          for (int c = 0; c < 4; ++c) {
-            uint8_t v = 0;
-            for (int k = 0; k < 4; ++k) {
-              const int u = q3_level(b, 16 * (4 * i + k) + 4 * s + c);
-              v = static_cast<uint8_t>(v | ((u & 3) << (2 * k)));
-              const int bit = 4 * r + c;
-              grp[8 * (4 * k + s) + bit / 8] =
-                  static_cast<uint8_t>(grp[8 * (4 * k + s) + bit / 8] | ((u >> 2) << (bit % 8)));
-            }
-            grp[128 + 64 * s + 4 * r + c] = v;
+      uint8_t L[kQK_K], H[kQK_K];
+      crumbs_to_levels(b.qs, L);
+      hmask_to_bits(b.hmask, H);
+      levels_to_tile(L, r, [t](int i, int s) { return t + q3_group_offset(i) + 128 + 64 * s; });
+      // Step (i, k, s)'s mask: bit 4r + c is the high bit of column 64i + 16k + 4s + c, so row r owns a nibble.
+      for (int i = 0; i < 4; ++i)
+        for (int k = 0; k < 4; ++k)
+          for (int s = 0; s < 4; ++s) {
+            const uint8_t* x = H + 64 * i + 16 * k + 4 * s;
+            uint8_t& byte = t[q3_group_offset(i) + 8 * (4 * k + s) + r / 2];
+            byte = static_cast<uint8_t>(byte | (x[0] | x[1] << 1 | x[2] << 2 | x[3] << 3) << (4 * (r % 2)));
           }
-      }
     }
   }
 }
@@ -173,18 +197,18 @@ void q3k_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
         sc[g] = static_cast<int8_t>((low | (high << 4)) - 32);
       }
       kquant::pack_q3_scales(sc, b.scales);
-      for (int i = 0; i < 4; ++i) {
-        const uint8_t* grp = t + q3_group_offset(i);
-        for (int s = 0; s < 4; ++s)
-          for (int c = 0; c < 4; ++c) {
-            const uint8_t v = grp[128 + 64 * s + 4 * r + c];
-            const int bit = 4 * r + c;
-            for (int k = 0; k < 4; ++k) {
-              const int high = (grp[8 * (4 * k + s) + bit / 8] >> (bit % 8)) & 1;
-              set_q3_level(b, 16 * (4 * i + k) + 4 * s + c, ((v >> (2 * k)) & 3) | (high << 2));
-            }
+      uint8_t L[kQK_K], H[kQK_K];
+      tile_to_levels(
+          r, [t](int i, int s) { return t + q3_group_offset(i) + 128 + 64 * s; }, L);
+      for (int i = 0; i < 4; ++i)
+        for (int k = 0; k < 4; ++k)
+          for (int s = 0; s < 4; ++s) {
+            const int nibble = t[q3_group_offset(i) + 8 * (4 * k + s) + r / 2] >> (4 * (r % 2));
+            uint8_t* x = H + 64 * i + 16 * k + 4 * s;
+            for (int c = 0; c < 4; ++c) x[c] = static_cast<uint8_t>((nibble >> c) & 1);
           }
-      }
+      levels_to_crumbs(L, b.qs);
+      bits_to_hmask(H, b.hmask);
       std::memcpy(row + static_cast<size_t>(kb) * sizeof(BlockQ3_K), &b, sizeof(b));
     }
   }
