@@ -15,11 +15,12 @@
 // (8 = a whole 32-column group: 510·8·8 = 32640), Q4_1/Q4_K 0..15 and Q5_0 −16..15 (4), Q5_1/Q5_K
 // 0..31 and Q6_K −32..31 (2: 510·2·32 = 32640).
 //
-// Q8_0 (q ∈ −128..127) does not fit: 2·255·127 overflows even one lane. There the operands swap roles
-// as in llama.cpp's AVX2 dots: |q| is the unsigned side and the signed activation x = u − 128 takes q's
-// sign (vpsignb), so each lane is |q0|·±x0 + |q1|·±x1 with |·| ≤ 2·128·127 = 32512, flushed every
-// step, and the integer sum starts at 0 instead of the tile's −128·Σq correction. This needs x ≠ −128,
-// which the Q8_0 activation quantizer guarantees (d = amax/127, so |x| ≤ 127).
+// Q8_0 (q ∈ −128..127) does not fit: 2·255·127 overflows even one lane. There |q| is the unsigned side
+// and the signed side is the activation byte with q's sign folded in by one XOR: u ^ (0x80 ^ m), where
+// m = 0xFF where q < 0, is x where q ≥ 0 and ~x = −x − 1 where q < 0. So Σ |q|·that = Σ q·x − Σ_{q<0} |q|,
+// a weight-only term the kernel adds back per row and group (in place of the tile's −128·Σq). Products
+// lie in [128·−128, 128·127], so a pair is in [−32768, 32512]: no saturation for any x and q. Flushed
+// every step (two pairs would not fit).
 #include "kernels/x86_vnni.h"
 
 #if defined(__x86_64__)
@@ -73,17 +74,17 @@ constexpr int kQMax<gemm::DecQ5_K> = 31;
 template <>
 constexpr int kQMax<gemm::DecQ6_K> = 32;
 
-// True for the types whose pair sums can saturate with u unsigned (see the header: Q8_0's sign trick).
+// True for the types whose pair sums can saturate with u unsigned (Q8_0: the sign fold of the header).
 template <class Dec>
 constexpr bool kSignTrick = kQMax<Dec> > 64;
 
 // Steps (4 columns each) whose vpmaddubsw results are added in int16 before one vpmaddwd: the largest
-// power of two dividing the group's steps with 510·steps·qmax ≤ 32767 (1 for the sign trick).
+// power of two dividing the group's steps with 510·steps·qmax ≤ 32767 (1 for the sign fold).
 template <class Dec>
 constexpr int flush_steps() {
   static_assert(kQMax<Dec> > 0, "every decoder states its level range");
   if constexpr (kSignTrick<Dec>) {
-    static_assert(2 * 128 * 127 <= 32767, "one sign-trick pair fits an int16 lane");
+    static_assert(2 * 128 * 127 <= 32767 && 2 * 128 * -128 >= -32768, "one sign-folded pair fits an int16 lane");
     return 1;
   } else {
     constexpr int q = kQMax<Dec>;
@@ -120,22 +121,23 @@ EL_TARGET_AVX2 void half_tokens(const PackedTile& tile, int h, int groups, const
     const float* xd = a.d + (g0 * kGroup / 32) * kActTokens;
     for (int g = g0; g < g0 + kSpanGroups; ++g) {
       __m256i isum[T];
-      for (int t = 0; t < T; ++t)
-        isum[t] =
-            kSign ? _mm256_setzero_si256() : _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.corr[g][8 * h]));
+      for (int t = 0; t < T; ++t) isum[t] = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.corr[g][8 * h]));
       const uint8_t* xq = a.q + g * kSteps * 32;
       for (int c0 = 0; c0 < kSteps; c0 += kFlush) {
         __m256i s16[T];
         for (int c = c0; c < c0 + kFlush; ++c) {
           const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.q[g * kSteps + c][32 * h]));
           const __m256i wu = kSign ? _mm256_abs_epi8(w) : w;
+          // Q8_0: 0x80 where q ≥ 0, 0x7F where q < 0 (see the header).
+          const __m256i flip =
+              kSign ? _mm256_xor_si256(_mm256_cmpgt_epi8(_mm256_setzero_si256(), w), _mm256_set1_epi8(-128)) : w;
           for (int t = 0; t < T; ++t) {
             int32_t x4;
             std::memcpy(&x4, xq + 32 * c + 4 * t, sizeof(x4));
             __m256i x = _mm256_set1_epi32(x4);
             __m256i p;
             if constexpr (kSign)
-              p = _mm256_maddubs_epi16(wu, _mm256_sign_epi8(_mm256_xor_si256(x, _mm256_set1_epi8(-128)), w));
+              p = _mm256_maddubs_epi16(wu, _mm256_xor_si256(x, flip));
             else
               p = _mm256_maddubs_epi16(x, w);
             s16[t] = c == c0 ? p : _mm256_add_epi16(s16[t], p);
@@ -171,6 +173,23 @@ EL_TARGET_AVX2 void half_tokens(const PackedTile& tile, int h, int groups, const
   }
 }
 
+// Q8_0: replaces the tile's correction by Σ_{q<0} |q| per row and group of 32 (see the header), from the
+// packed steps: per 8-row half, min(q, 0) pair-summed by vpmaddubsw with ones (≥ −256 per lane), 8 steps
+// added in int16 (≥ −2048), widened by vpmaddwd.
+EL_TARGET_AVX2 void sign_fold_corr(PackedTile& tile, int groups) {
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
+  for (int g = 0; g < groups; ++g)
+    for (int h = 0; h < 2; ++h) {
+      __m256i s16 = zero;
+      for (int c = 0; c < 8; ++c) {
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(&tile.q[8 * g + c][32 * h]));
+        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(ones8, _mm256_min_epi8(w, zero)));
+      }
+      _mm256_store_si256(reinterpret_cast<__m256i*>(&tile.corr[g][8 * h]),
+                         _mm256_sub_epi32(zero, _mm256_madd_epi16(s16, ones16)));
+    }
+}
+
 // Rows [row_begin, row_end) × all tokens: per 16-row tile and 1024-column chunk, repack once, prefetch the
 // next chunk, then run every token over each 8-row half in register tiles of 4, 2 and 1 tokens.
 template <class Dec>
@@ -188,6 +207,10 @@ EL_TARGET_AVX2 void gemm_avx2(const GemmTask& task) {
     for (int64_t c0 = 0; c0 < task.cols; c0 += gemm::kChunkCols) {
       const int cols = static_cast<int>(std::min<int64_t>(gemm::kChunkCols, task.cols - c0));
       gemm::pack_tile<Dec>(wrow + static_cast<size_t>(c0 / Dec::kCols) * sizeof(Block), task.w_stride, nr, cols, tile);
+      if constexpr (kSignTrick<Dec>) {
+        static_assert(kGroup == 32, "sign_fold_corr() sums groups of 8 steps");
+        sign_fold_corr(tile, cols / kGroup);
+      }
       if (c0 + gemm::kChunkCols < task.cols)
         gemm::prefetch_chunk(wrow + static_cast<size_t>((c0 + gemm::kChunkCols) / Dec::kCols) * sizeof(Block),
                              task.w_stride, nr, gemm::chunk_bytes<Dec>(task.cols - c0 - gemm::kChunkCols));
