@@ -5,7 +5,8 @@
 // Shapes are Llama-3.2-1B / 3.1-8B matrices (2048×2048, 8192×2048, 2048×8192, 32000×2048 output head), cycled
 // over copies totalling >= 96 MB (3× a 32 MB L3), so weights come from DRAM as in decode; "Hot" repeats one
 // 256×2048 matrix that stays in L2 (the compute ceiling). bytes_per_second = weight bytes read per second.
-// Names: LowkGemv/<type>/<rows>x<cols>/<inplace|repack_t<tokens>>, LowkGemvHot/..., ReadRoofline.
+// Names: LowkGemv/<type>/<rows>x<cols>/<inplace|repack_t<tokens>|repack_avxvnni|repack_avx2>, LowkGemvHot/...,
+// ReadRoofline (the 256-bit variants read the same tiles, one token).
 //   build/bin/repack_lowk_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 //   build/bin/repack_lowk_bench --benchmark_filter='q2_K/8192x2048|Read' --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
@@ -78,9 +79,10 @@ void inplace(benchmark::State& state, GgmlType type, bench::Shape s, bool hot) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * m.bytes));
 }
 
-void repacked(benchmark::State& state, GgmlType type, bench::Shape s, bool hot, int64_t n_tokens) {
-  const RepackOps* ops = repack_ops(type, RepackIsa::kAvx512Vnni);
-  const Matrices& m = matrices(type, s, hot, ops);
+void repacked(benchmark::State& state, GgmlType type, bench::Shape s, bool hot, int64_t n_tokens, RepackIsa isa) {
+  const RepackOps* ops = repack_ops(type, isa);
+  // Every ISA's ops share one tile layout, so the cached AVX-512 copies serve them all.
+  const Matrices& m = matrices(type, s, hot, repack_ops(type, RepackIsa::kAvx512Vnni));
   const size_t arow = ops->act_row_bytes(s.cols);
   AlignedBuffer acts(arow * static_cast<size_t>(n_tokens));
   for (int64_t t = 0; t < n_tokens; ++t)
@@ -129,8 +131,15 @@ int register_all() {
       benchmark::RegisterBenchmark((base + "inplace").c_str(), inplace, type, c.s, c.hot)
           ->Unit(benchmark::kMicrosecond);
       for (int64_t t = 1; t <= ops->max_tokens; t *= 2)
-        benchmark::RegisterBenchmark((base + "repack_t" + std::to_string(t)).c_str(), repacked, type, c.s, c.hot, t)
+        benchmark::RegisterBenchmark((base + "repack_t" + std::to_string(t)).c_str(), repacked, type, c.s, c.hot, t,
+                                     RepackIsa::kAvx512Vnni)
             ->Unit(benchmark::kMicrosecond);
+      // The 256-bit kernels over the same tiles, as CPUs without AVX-512 would run them.
+      for (RepackIsa isa : {RepackIsa::kAvxVnni, RepackIsa::kAvx2})
+        if (repack_ops(type, isa) != nullptr)
+          benchmark::RegisterBenchmark((base + (isa == RepackIsa::kAvxVnni ? "repack_avxvnni" : "repack_avx2")).c_str(),
+                                       repacked, type, c.s, c.hot, int64_t{1}, isa)
+              ->Unit(benchmark::kMicrosecond);
     }
   }
   return 0;
