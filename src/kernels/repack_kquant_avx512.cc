@@ -95,9 +95,10 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
 }
 
 // Software prefetch distance in bytes. The tiles are one forward stream, yet Zen 5's hardware prefetchers
-// alone left this kernel at ~20 GB/s from DRAM against ~25-26 GB/s for 2-4 KB ahead (Q4_K 8192x2048, loaded
-// machine, same process); one prefetch per 64-byte line of the record being decoded, ~1-2 records ahead.
-constexpr int64_t kPrefetchAhead = 4096;
+// alone left these kernels at ~20 GB/s from DRAM. One prefetch per 64-byte line of the record being decoded,
+// 8 KB (2.4-3.6 records) ahead, measured best of 2, 4, 6, 8 and 12 KB (repack_kquant_bench, same process,
+// loaded machine): Q4_K 30-37 GB/s, Q6_K 34-38, Q5_K 28-29 at 8 KB against 29, 32 and 23 at 4 KB.
+constexpr int64_t kPrefetchAhead = 8192;
 EL_TARGET_RKQ inline void prefetch_lines(const uint8_t* p, int lines) {
   for (int l = 0; l < lines; ++l) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchAhead + 64 * l), _MM_HINT_T0);
 }
