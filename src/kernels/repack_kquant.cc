@@ -79,8 +79,9 @@ Block& dst_block(uint8_t* dst, size_t row_stride, int r, int64_t i) {
 }
 
 // Q4_K / Q5_K: the shared part of the record (d, dmin, scales, low nibbles) for row r with levels q.
+// `sub` is the bytes per sub-block of levels (kQ4SubBlock or kQ5SubBlock).
 template <class Block>
-void put_q45_row(const Block& b, const uint8_t q[kQK_K], int r, uint8_t* rec) {
+void put_q45_row(const Block& b, const uint8_t q[kQK_K], int r, size_t sub, uint8_t* rec) {
   std::memcpy(rec + 2 * r, &b.d, 2);
   std::memcpy(rec + 32 + 2 * r, &b.dmin, 2);
   for (int p = 0; p < 3; ++p) std::memcpy(rec + kScalesAt + 64 * p + 4 * r, b.scales + 4 * p, 4);
@@ -88,12 +89,12 @@ void put_q45_row(const Block& b, const uint8_t q[kQK_K], int r, uint8_t* rec) {
     for (int s = 0; s < 4; ++s)
       for (int i = 0; i < 4; ++i) {
         const int col = 32 * j + 4 * s + i;
-        rec[kQ45LevelsAt + 256 * j + 64 * s + 4 * r + i] =
+        rec[kQ45LevelsAt + sub * j + 64 * s + 4 * r + i] =
             static_cast<uint8_t>((q[col] & 0x0F) | ((q[col + 16] & 0x0F) << 4));
       }
 }
 template <class Block>
-void get_q45_row(const uint8_t* rec, int r, Block& b, uint8_t q[kQK_K]) {
+void get_q45_row(const uint8_t* rec, int r, size_t sub, Block& b, uint8_t q[kQK_K]) {
   std::memcpy(&b.d, rec + 2 * r, 2);
   std::memcpy(&b.dmin, rec + 32 + 2 * r, 2);
   for (int p = 0; p < 3; ++p) std::memcpy(b.scales + 4 * p, rec + kScalesAt + 64 * p + 4 * r, 4);
@@ -101,7 +102,7 @@ void get_q45_row(const uint8_t* rec, int r, Block& b, uint8_t q[kQK_K]) {
     for (int s = 0; s < 4; ++s)
       for (int i = 0; i < 4; ++i) {
         const int col = 32 * j + 4 * s + i;
-        const uint8_t v = rec[kQ45LevelsAt + 256 * j + 64 * s + 4 * r + i];
+        const uint8_t v = rec[kQ45LevelsAt + sub * j + 64 * s + 4 * r + i];
         q[col] = v & 0x0F;
         q[col + 16] = v >> 4;
       }
@@ -118,7 +119,7 @@ void pack_q4_k(const uint8_t* src, size_t row_stride, int n_rows, int64_t cols, 
       const BlockQ4_K& b = src_block<BlockQ4_K>(src, row_stride, r, i);
       uint8_t q[kQK_K];
       levels_q4_k(b, q);
-      put_q45_row(b, q, r, dst + i * kQ4Record);
+      put_q45_row(b, q, r, kQ4SubBlock, dst + i * kQ4Record);
     }
 }
 void unpack_q4_k(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, size_t row_stride) {
@@ -126,7 +127,7 @@ void unpack_q4_k(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, si
     for (int r = 0; r < n_rows; ++r) {
       BlockQ4_K& b = dst_block<BlockQ4_K>(dst, row_stride, r, i);
       uint8_t q[kQK_K];
-      get_q45_row(tile + i * kQ4Record, r, b, q);
+      get_q45_row(tile + i * kQ4Record, r, kQ4SubBlock, b, q);
       store_q4_k(q, b);
     }
 }
@@ -139,12 +140,12 @@ void pack_q5_k(const uint8_t* src, size_t row_stride, int n_rows, int64_t cols, 
       uint8_t q[kQK_K];
       levels_q5_k(b, q);
       uint8_t* rec = dst + i * kQ5Record;
-      put_q45_row(b, q, r, rec);
+      put_q45_row(b, q, r, kQ5SubBlock, rec);
       for (int j = 0; j < 8; ++j)
         for (int i4 = 0; i4 < 4; ++i4) {
           uint8_t bits = 0;
           for (int s = 0; s < 8; ++s) bits = static_cast<uint8_t>(bits | ((q[32 * j + 4 * s + i4] >> 4) << s));
-          rec[kQ5HighAt + 64 * j + 4 * r + i4] = bits;
+          rec[kQ45LevelsAt + kQ5SubBlock * j + kQ5HighIn + 4 * r + i4] = bits;
         }
     }
 }
@@ -154,10 +155,10 @@ void unpack_q5_k(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, si
       BlockQ5_K& b = dst_block<BlockQ5_K>(dst, row_stride, r, i);
       const uint8_t* rec = tile + i * kQ5Record;
       uint8_t q[kQK_K];
-      get_q45_row(rec, r, b, q);
+      get_q45_row(rec, r, kQ5SubBlock, b, q);
       for (int j = 0; j < 8; ++j)
         for (int i4 = 0; i4 < 4; ++i4) {
-          const uint8_t bits = rec[kQ5HighAt + 64 * j + 4 * r + i4];
+          const uint8_t bits = rec[kQ45LevelsAt + kQ5SubBlock * j + kQ5HighIn + 4 * r + i4];
           for (int s = 0; s < 8; ++s) q[32 * j + 4 * s + i4] = static_cast<uint8_t>(q[32 * j + 4 * s + i4] | (((bits >> s) & 1) << 4));
         }
       store_q5_k(q, b);

@@ -16,9 +16,10 @@
 //   [256, 2304)  levels q (0..15): sub-block j (columns 32j..32j+31) is 4 vectors at 256 + 256j + 64s
 //                (s = 0..3); byte 4r + i = q(r, 32j + 4s + i) | q(r, 32j + 16 + 4s + i) << 4, i.e. the low
 //                nibbles are column step s and the high nibbles step s + 4 of the sub-block.
-// Q5_K, 2816 B = 16 × 176: Q4_K's record for the low 4 bits of the levels (0..31), then
-//   [2304, 2816) the fifth bits: sub-block j is one vector at 2304 + 64j whose byte 4r + i has bit s
-//                (s = 0..7) = bit 4 of q(r, 32j + 4s + i).
+// Q5_K, 2816 B = 16 × 176: Q4_K's record for the low 4 bits of the levels (0..31), except that each
+//                sub-block's 4 nibble vectors are followed by its fifth bits (so the record stays one forward
+//                stream): sub-block j is 320 B at 256 + 320j, the nibbles as in Q4_K, then one vector at
+//                256 + 320j + 256 whose byte 4r + i has bit s (s = 0..7) = bit 4 of q(r, 32j + 4s + i).
 // Q6_K, 3392 B = 16 × 210 + 32 (+0.95 %, to keep records 64-byte aligned):
 //   [0, 32)      d of rows 0..15 (fp16);  [32, 64) zero
 //   [64, 320)    the int8 scale of sub-block g (columns 16g..16g+15) of row r at 64 + 16g + r
@@ -46,7 +47,9 @@ namespace edgellm::repack_kq {
 constexpr size_t kQ4Record = 2304, kQ5Record = 2816, kQ6Record = 3392;
 constexpr size_t kQ45Act = 320, kQ6Act = 384;
 // Offsets inside the records (see above).
-constexpr size_t kScalesAt = 64, kQ45LevelsAt = 256, kQ5HighAt = 2304, kQ6ScalesAt = 64, kQ6LevelsAt = 320;
+constexpr size_t kScalesAt = 64, kQ45LevelsAt = 256, kQ6ScalesAt = 64, kQ6LevelsAt = 320;
+// Bytes per 32-column sub-block of levels (Q4_K, Q5_K) and where Q5_K's fifth-bit vector sits in one.
+constexpr size_t kQ4SubBlock = 256, kQ5SubBlock = 320, kQ5HighIn = 256;
 constexpr size_t kActMinsAt = 256, kQ45ActDAt = 272, kQ6ActInitAt = 256, kQ6ActDAt = 320;
 
 // The AVX-512 VNNI (+ VBMI, GFNI) decode kernels, RepackOps::gemv contract; defined only in x86-64 builds.

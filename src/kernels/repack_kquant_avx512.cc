@@ -128,13 +128,10 @@ EL_TARGET_RKQ void q45_tiles(const RepackedWeight& w, int64_t tile_begin, int64_
       for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
 #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j) {
-        const uint8_t* q = rec + kQ45LevelsAt + 256 * j;
+        const uint8_t* q = rec + kQ45LevelsAt + (kFive ? kQ5SubBlock : kQ4SubBlock) * j;
         __m512i h;
-        prefetch_lines(q, 4);
-        if constexpr (kFive) {
-          h = load(rec + kQ5HighAt + 64 * j);
-          prefetch_lines(rec + kQ5HighAt + 64 * j, 1);
-        }
+        prefetch_lines(q, kFive ? 5 : 4);
+        if constexpr (kFive) h = load(q + kQ5HighIn);
         __m512i a0[T], a1[T];
         for (int t = 0; t < T; ++t) a0[t] = a1[t] = _mm512_setzero_si512();
         for (int s = 0; s < 4; ++s) {

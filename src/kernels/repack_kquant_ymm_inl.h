@@ -70,9 +70,9 @@ EL_YMM_TARGET void q45_half(const RepackedWeight& w, int64_t tile_begin, int64_t
       __m256i isum[T];
       for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
       for (int j = 0; j < 8; ++j) {
-        const uint8_t* q = rec + kQ45LevelsAt + 256 * j + hb;
+        const uint8_t* q = rec + kQ45LevelsAt + (kFive ? kQ5SubBlock : kQ4SubBlock) * j + hb;
         __m256i h = _mm256_setzero_si256();
-        if constexpr (kFive) h = load(rec + kQ5HighAt + 64 * j + hb);
+        if constexpr (kFive) h = load(q + kQ5HighIn);
         __m256i sum[T];
         for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
         for (int s = 0; s < 4; ++s) {
