@@ -121,7 +121,8 @@ void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, bool hot) {
   for (auto _ : state) {
     for (size_t c = 0; c < copies; ++c) {
       const uint8_t* m = all.data() + c * matrix;
-      for (int64_t r = 0; r < s.rows; ++r) y[static_cast<size_t>(r)] = dot(s.cols, m + rb * static_cast<size_t>(r), xq.data());
+      for (int64_t r = 0; r < s.rows; ++r)
+        y[static_cast<size_t>(r)] = dot(s.cols, m + rb * static_cast<size_t>(r), xq.data());
     }
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -181,8 +182,8 @@ int register_all() {
     Shape s;
     bool hot;
   };
-  const Case cases[] = {{{2048, 2048}, false}, {{8192, 2048}, false}, {{2048, 8192}, false},
-                        {{32000, 2048}, false}, {{256, 2048}, true}};
+  const Case cases[] = {
+      {{2048, 2048}, false}, {{8192, 2048}, false}, {{2048, 8192}, false}, {{32000, 2048}, false}, {{256, 2048}, true}};
   for (GgmlType type : types) {
     const std::string tname = type_traits(type)->name;
     for (const Case& c : cases) {
@@ -195,8 +196,8 @@ int register_all() {
         if (n > 1 && c.hot) continue;
         const std::string suffix = n == 1 ? "" : "/tokens:" + std::to_string(n);
         for (RepackIsa isa : {RepackIsa::kAvx512Vnni, RepackIsa::kAvxVnni, RepackIsa::kAvx2})
-          benchmark::RegisterBenchmark((prefix + "repack-" + isa_name(isa) + suffix).c_str(), BM_Repack, type, isa,
-                                       s, n, c.hot)
+          benchmark::RegisterBenchmark((prefix + "repack-" + isa_name(isa) + suffix).c_str(), BM_Repack, type, isa, s,
+                                       n, c.hot)
               ->Unit(benchmark::kMillisecond);
       }
     }

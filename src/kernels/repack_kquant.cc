@@ -159,7 +159,8 @@ void unpack_q5_k(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, si
       for (int j = 0; j < 8; ++j)
         for (int i4 = 0; i4 < 4; ++i4) {
           const uint8_t bits = rec[kQ45LevelsAt + kQ5SubBlock * j + kQ5HighIn + 4 * r + i4];
-          for (int s = 0; s < 8; ++s) q[32 * j + 4 * s + i4] = static_cast<uint8_t>(q[32 * j + 4 * s + i4] | (((bits >> s) & 1) << 4));
+          for (int s = 0; s < 8; ++s)
+            q[32 * j + 4 * s + i4] = static_cast<uint8_t>(q[32 * j + 4 * s + i4] | (((bits >> s) & 1) << 4));
         }
       store_q5_k(q, b);
     }

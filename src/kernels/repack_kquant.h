@@ -1,6 +1,7 @@
 // Row-interleaved tiles (kernels/repack.h) for the k-quants Q4_K, Q5_K and Q6_K: the tile layouts, their
 // packers/unpackers and the expanded Q8_K activations live in repack_kquant.cc (plain C++); the decode
-// kernels per instruction set in repack_kquant_avx512.cc (zmm) and repack_kquant_avx2.cc (ymm, AVX-VNNI and AVX2). Internal to the kernels layer.
+// kernels per instruction set in repack_kquant_avx512.cc (zmm) and repack_kquant_avx2.cc (ymm: AVX-VNNI
+// and AVX2). Internal to the kernels layer.
 //
 // A tile is 16 rows; its super-blocks (256 columns) follow each other, each a fixed-size record that the
 // kernel reads strictly forward. Row r of a 64-byte "step vector" is bytes 4r..4r+3: the same 4 columns of

@@ -25,8 +25,7 @@
 
 #include "kernels/blocks.h"
 
-#define EL_TARGET_RKQ \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,gfni,fma,f16c")))
+#define EL_TARGET_RKQ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,gfni,fma,f16c")))
 
 namespace edgellm::repack_kq {
 namespace {
@@ -62,7 +61,9 @@ EL_TARGET_RKQ inline __m512 bcast_ps(const uint8_t* p) {
   return _mm512_set1_ps(v);
 }
 // (a & c) | b, bitwise (vpternlogd).
-EL_TARGET_RKQ inline __m512i and_or(__m512i a, __m512i b, __m512i c) { return _mm512_ternarylogic_epi32(a, b, c, 0xEC); }
+EL_TARGET_RKQ inline __m512i and_or(__m512i a, __m512i b, __m512i c) {
+  return _mm512_ternarylogic_epi32(a, b, c, 0xEC);
+}
 EL_TARGET_RKQ inline __m512i or3(__m512i a, __m512i b, __m512i c) { return _mm512_ternarylogic_epi32(a, b, c, 0xFE); }
 // Sub-block j's 6-bit scale of every row as int32 lanes, from the unpacked bytes (sc0-3 / sc4-7 per dword).
 EL_TARGET_RKQ inline __m512i scale_of(__m512i lo, __m512i hi, int j) {
@@ -194,10 +195,10 @@ EL_TARGET_RKQ void q6_tiles(const RepackedWeight& w, int64_t tile_begin, int64_t
           for (int t = 0; t < T; ++t) a[k][t] = bcast32(x[t] + kQ6ActInitAt + 4 * (4 * c + k));
         for (int s = 0; s < 4; ++s) {
           const __m512i v0 = load(q + 192 * s), v1 = load(q + 192 * s + 64), v2 = load(q + 192 * s + 128);
-          const __m512i u[4] = {_mm512_and_si512(v0, six), _mm512_and_si512(v1, six), _mm512_and_si512(v2, six),
-                                or3(_mm512_gf2p8affine_epi64_epi8(v0, top0, 0),
-                                    _mm512_gf2p8affine_epi64_epi8(v1, top1, 0),
-                                    _mm512_gf2p8affine_epi64_epi8(v2, top2, 0))};
+          const __m512i u[4] = {
+              _mm512_and_si512(v0, six), _mm512_and_si512(v1, six), _mm512_and_si512(v2, six),
+              or3(_mm512_gf2p8affine_epi64_epi8(v0, top0, 0), _mm512_gf2p8affine_epi64_epi8(v1, top1, 0),
+                  _mm512_gf2p8affine_epi64_epi8(v2, top2, 0))};
           for (int k = 0; k < 4; ++k)
             for (int t = 0; t < T; ++t)
               a[k][t] = _mm512_dpbusd_epi32(a[k][t], u[k], bcast32(x[t] + 64 * c + 16 * k + 4 * s));
@@ -219,8 +220,8 @@ EL_TARGET_RKQ void q6_tiles(const RepackedWeight& w, int64_t tile_begin, int64_t
 
 // n_tokens (1..kMaxTokens) → the kernel instance for that many tokens.
 template <template <int> class K>
-void dispatch(const RepackedWeight& w, int64_t b, int64_t e, const uint8_t* acts, size_t as, int64_t n_tokens,
-              float* y, int64_t ys) {
+void dispatch(const RepackedWeight& w, int64_t b, int64_t e, const uint8_t* acts, size_t as, int64_t n_tokens, float* y,
+              int64_t ys) {
   static_assert(kMaxTokens == 4, "one instance per token count");
   switch (n_tokens) {
     case 1:

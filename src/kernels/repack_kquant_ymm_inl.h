@@ -65,8 +65,7 @@ EL_YMM_TARGET void q45_half(const RepackedWeight& w, int64_t tile_begin, int64_t
       const __m256i a = load(rec + kScalesAt + hb), b = load(rec + kScalesAt + 64 + hb),
                     c = load(rec + kScalesAt + 128 + hb);
       const __m256i sc_lo = _mm256_and_si256(a, six);
-      const __m256i sc_hi = _mm256_or_si256(_mm256_and_si256(c, low4),
-                                            _mm256_and_si256(_mm256_srli_epi16(a, 2), top));
+      const __m256i sc_hi = _mm256_or_si256(_mm256_and_si256(c, low4), _mm256_and_si256(_mm256_srli_epi16(a, 2), top));
       __m256i isum[T];
       for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
       for (int j = 0; j < 8; ++j) {
@@ -152,8 +151,10 @@ EL_YMM_TARGET void q6_half(const RepackedWeight& w, int64_t tile_begin, int64_t 
               u = _mm256_and_si256(load(q + 192 * s + 64 * k), six);
             } else {
               const __m256i v0 = _mm256_and_si256(_mm256_srli_epi16(load(q + 192 * s), 6), two);
-              const __m256i v1 = _mm256_and_si256(_mm256_srli_epi16(load(q + 192 * s + 64), 4), _mm256_slli_epi16(two, 2));
-              const __m256i v2 = _mm256_and_si256(_mm256_srli_epi16(load(q + 192 * s + 128), 2), _mm256_slli_epi16(two, 4));
+              const __m256i v1 =
+                  _mm256_and_si256(_mm256_srli_epi16(load(q + 192 * s + 64), 4), _mm256_slli_epi16(two, 2));
+              const __m256i v2 =
+                  _mm256_and_si256(_mm256_srli_epi16(load(q + 192 * s + 128), 2), _mm256_slli_epi16(two, 4));
               u = _mm256_or_si256(v0, _mm256_or_si256(v1, v2));
             }
             for (int t = 0; t < T; ++t) sum[t] = dot4(sum[t], u, bcast(x[t] + 64 * c + 16 * k + 4 * s));

@@ -82,7 +82,8 @@ TEST(RepackKquant, RandomBytesMatchScalarVecDot) {
         const size_t xrow = sizeof(BlockQ8_K) * static_cast<size_t>(blocks), arow = ops->act_row_bytes(cols);
         const std::vector<uint8_t> xq = random_acts(blocks, n_tokens, 9);
         AlignedBuffer acts(arow * static_cast<size_t>(n_tokens));
-        for (int64_t tok = 0; tok < n_tokens; ++tok) ops->expand_acts(xq.data() + tok * xrow, cols, acts.data() + tok * arow);
+        for (int64_t tok = 0; tok < n_tokens; ++tok)
+          ops->expand_acts(xq.data() + tok * xrow, cols, acts.data() + tok * arow);
         std::vector<float> y(static_cast<size_t>(rows * n_tokens), NAN);
         ops->gemv(w, 0, w.tiles, acts.data(), arow, n_tokens, y.data(), rows);
         std::vector<float> wf(static_cast<size_t>(cols)), xf(static_cast<size_t>(cols));
