@@ -9,6 +9,7 @@
 // ReadRoofline (the 256-bit variants read the same tiles, one token).
 //   build/bin/repack_lowk_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 //   build/bin/repack_lowk_bench --benchmark_filter='q2_K/8192x2048|Read' --benchmark_repetitions=3
+//   build/bin/repack_lowk_bench --benchmark_filter='LowkUnpack|LowkPack' --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -98,6 +99,30 @@ void repacked(benchmark::State& state, GgmlType type, bench::Shape s, bool hot, 
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * m.bytes));
 }
 
+// The prompt path's per-call tile unpacking (repack_gemm) and the load-time packing: a 256×2048 matrix that stays in
+// L2, bytes_per_second = tile bytes unpacked (or packed) per second. Names: LowkUnpack/<type>, LowkPack/<type>.
+void unpack_tiles(benchmark::State& state, GgmlType type, bool pack) {
+  const bench::Shape s{256, 2048};
+  const RepackOps* ops = repack_ops(type, RepackIsa::kAvx512Vnni);
+  const Matrices& m = matrices(type, s, true, ops);
+  const RepackedWeight& w = m.packed[0];
+  const size_t rb = m.bytes / static_cast<size_t>(s.rows);
+  std::vector<uint8_t> rows(rb * 16), tile(ops->tile_bytes(s.cols));
+  for (auto _ : state) {
+    for (int64_t t = 0; t < w.tiles; ++t) {
+      if (pack)
+        ops->pack_tile(m.gguf[0].data() + rb * 16 * static_cast<size_t>(t), rb, 16, s.cols, tile.data());
+      else
+        ops->unpack_tile(w.tile(t), 16, s.cols, rows.data(), rb);
+    }
+    benchmark::DoNotOptimize(rows.data());
+    benchmark::DoNotOptimize(tile.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * w.tiles *
+                          static_cast<int64_t>(ops->tile_bytes(s.cols)));
+}
+
 // The DRAM read roofline: 64-bit sums over kWorkingSet bytes in 8 independent chains.
 void read_roofline(benchmark::State& state) {
   const size_t words = kWorkingSet / sizeof(uint64_t);
@@ -125,6 +150,10 @@ int register_all() {
   for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K}) {
     const RepackOps* ops = repack_ops(type, RepackIsa::kAvx512Vnni);
     if (ops == nullptr || !x86_kquant_supported(KquantIsa::kAvx512Vnni)) continue;
+    for (bool pack : {false, true})
+      benchmark::RegisterBenchmark((std::string(pack ? "LowkPack/" : "LowkUnpack/") + type_traits(type)->name).c_str(),
+                                   unpack_tiles, type, pack)
+          ->Unit(benchmark::kMicrosecond);
     for (const Case& c : cases) {
       const std::string base = std::string(c.hot ? "LowkGemvHot/" : "LowkGemv/") + type_traits(type)->name + "/" +
                                std::to_string(c.s.rows) + "x" + std::to_string(c.s.cols) + "/";

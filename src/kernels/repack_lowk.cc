@@ -3,6 +3,7 @@
 // (repack_lowk_avx512.cc, repack_lowk_avx2.cc).
 #include "kernels/repack_lowk.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "kernels/blocks.h"
@@ -13,41 +14,70 @@ namespace edgellm {
 namespace lowk {
 namespace {
 
-// GGUF crumbs (Q2_K levels, Q3_K low bits): element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l]. The packers go
-// through arrays of one level per byte, which the compiler vectorizes (the tile bytes then take 4 levels each):
-// load time and the prompt GEMM's per-call unpacking both depend on these loops.
-inline void crumbs_to_levels(const uint8_t qs[64], uint8_t L[256]) {
-  for (int h = 0; h < 2; ++h)
-    for (int j = 0; j < 4; ++j)
-      for (int l = 0; l < 32; ++l) L[128 * h + 32 * j + l] = static_cast<uint8_t>((qs[32 * h + l] >> (2 * j)) & 3);
+// The level crumbs of one tile super-block and the GGUF qs of its rows. Tile byte 4r + c of vector L_{i,s} holds in
+// crumb k column 64i + 16k + 4s + c (repack_lowk.h); GGUF qs[32h + 16m + 4s + c] holds in crumb j column
+// 128h + 32j + 16m + 4s + c (element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l]), i.e. i = 2h + j/2 and
+// k = 2(j%2) + m. So with A = L_{2h,s} and B = L_{2h+1,s}, qs byte (m) = crumbs (A_m, A_{2+m}, B_m, B_{2+m}): a
+// per-byte bit shuffle that runs on 64-bit words over all 16 rows at once, leaving only 4-byte copies per row.
+// Load time and the prompt GEMM's per-call unpacking both depend on these loops.
+constexpr uint64_t kCrumbs02 = 0x3333333333333333u, kNibbles = 0x0F0F0F0F0F0F0F0Fu;
+
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
 }
-inline void levels_to_crumbs(const uint8_t L[256], uint8_t qs[64]) {
+inline void store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, sizeof(v)); }
+
+// Crumbs m and 2 + m of every byte, side by side in its low nibble.
+inline uint64_t crumb_pair(uint64_t v, int m) {
+  const uint64_t x = (v >> (2 * m)) & kCrumbs02;
+  return (x | x >> 2) & kNibbles;
+}
+// The inverse: a low nibble's two crumbs moved to crumbs 0 and 2.
+inline uint64_t spread_pair(uint64_t nibbles) { return (nibbles | nibbles << 2) & kCrumbs02; }
+
+// Writes the 64 GGUF qs bytes of rows [0, n_rows) (row r's at qs + r·row_stride) from the level vectors at(i, s).
+template <class At>
+inline void tile_to_crumbs(At at, int n_rows, uint8_t* qs, size_t row_stride) {
   for (int h = 0; h < 2; ++h)
-    for (int l = 0; l < 32; ++l) {
-      const uint8_t* x = L + 128 * h + l;
-      qs[32 * h + l] = static_cast<uint8_t>((x[0] & 3) | (x[32] & 3) << 2 | (x[64] & 3) << 4 | (x[96] & 3) << 6);
+    for (int s = 0; s < 4; ++s) {
+      const uint8_t* a = at(2 * h, s);
+      const uint8_t* b = at(2 * h + 1, s);
+      uint8_t out[2][64];
+      for (int w = 0; w < 64; w += 8) {
+        const uint64_t va = load64(a + w), vb = load64(b + w);
+        for (int m = 0; m < 2; ++m) store64(out[m] + w, crumb_pair(va, m) | crumb_pair(vb, m) << 4);
+      }
+      for (int r = 0; r < n_rows; ++r)
+        for (int m = 0; m < 2; ++m)
+          std::memcpy(qs + static_cast<size_t>(r) * row_stride + 32 * h + 16 * m + 4 * s, out[m] + 4 * r, 4);
     }
 }
-// Tile level bytes of one row: byte (i, s, c) of the group's 4 step vectors holds the crumbs of columns
-// 64i + 16k + 4s + c, k = 0..3 (repack_lowk.h); `at(i, s)` is where vector (i, s) starts, the row's 4 bytes at +4r.
-template <class At>
-inline void levels_to_tile(const uint8_t L[256], int r, At at) {
-  for (int i = 0; i < 4; ++i)
-    for (int s = 0; s < 4; ++s) {
-      const uint8_t* x = L + 64 * i + 4 * s;
-      uint8_t* t = at(i, s) + 4 * r;
-      for (int c = 0; c < 4; ++c)
-        t[c] = static_cast<uint8_t>((x[c] & 3) | (x[16 + c] & 3) << 2 | (x[32 + c] & 3) << 4 | (x[48 + c] & 3) << 6);
-    }
+// Bytes [off, off + 4) of row r (rows row_stride apart) as a word, zero past n_rows. The packers build 64-bit words from
+// two of these with shifts rather than through a buffer of 4-byte stores, which would stall store forwarding.
+inline uint64_t row_word32(const uint8_t* p, size_t row_stride, int r, int n_rows, size_t off) {
+  uint32_t v = 0;
+  if (r < n_rows) std::memcpy(&v, p + static_cast<size_t>(r) * row_stride + off, 4);
+  return v;
 }
+
+// The inverse of tile_to_crumbs: fills all 16 rows of every level vector, rows n_rows..15 with zeros.
 template <class At>
-inline void tile_to_levels(int r, At at, uint8_t L[256]) {
-  for (int i = 0; i < 4; ++i)
+inline void crumbs_to_tile(const uint8_t* qs, size_t row_stride, int n_rows, At at) {
+  for (int h = 0; h < 2; ++h)
     for (int s = 0; s < 4; ++s) {
-      uint8_t* x = L + 64 * i + 4 * s;
-      const uint8_t* t = at(i, s) + 4 * r;
-      for (int c = 0; c < 4; ++c)
-        for (int k = 0; k < 4; ++k) x[16 * k + c] = static_cast<uint8_t>((t[c] >> (2 * k)) & 3);
+      uint8_t* a = at(2 * h, s);
+      uint8_t* b = at(2 * h + 1, s);
+      for (int q = 0; q < 8; ++q) {  // rows 2q, 2q + 1
+        const size_t off = 32 * static_cast<size_t>(h) + 4 * static_cast<size_t>(s);
+        const uint64_t v0 = row_word32(qs, row_stride, 2 * q, n_rows, off) |
+                            row_word32(qs, row_stride, 2 * q + 1, n_rows, off) << 32;
+        const uint64_t v1 = row_word32(qs, row_stride, 2 * q, n_rows, off + 16) |
+                            row_word32(qs, row_stride, 2 * q + 1, n_rows, off + 16) << 32;
+        store64(a + 8 * q, spread_pair(v0 & kNibbles) | spread_pair(v1 & kNibbles) << 2);
+        store64(b + 8 * q, spread_pair((v0 >> 4) & kNibbles) | spread_pair((v1 >> 4) & kNibbles) << 2);
+      }
     }
 }
 
@@ -63,41 +93,33 @@ size_t q2k_tile_bytes(int64_t cols) { return static_cast<size_t>(cols / kQK_K) *
 void q2k_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t cols, uint8_t* dst) {
   const int64_t nb = cols / kQK_K;
   std::memset(dst, 0, q2k_tile_bytes(cols));
-  for (int r = 0; r < n_rows; ++r) {
-    const auto* row = reinterpret_cast<const BlockQ2_K*>(src + static_cast<size_t>(r) * row_stride);
-    for (int64_t kb = 0; kb < nb; ++kb) {
-      BlockQ2_K b;
-      std::memcpy(&b, row + kb, sizeof(b));  // the source rows need not be aligned
-      uint8_t* t = dst + static_cast<size_t>(kb) * kQ2kTileBlockBytes;
-      std::memcpy(t + 2 * r, &b.d, 2);
-      std::memcpy(t + 32 + 2 * r, &b.dmin, 2);
-      for (int i = 0; i < 4; ++i)
-        for (int k = 0; k < 4; ++k) t[scale_offset(i) + 4 * r + k] = b.scales[4 * i + k];
-      uint8_t L[kQK_K];
-      crumbs_to_levels(b.qs, L);
-      levels_to_tile(L, r, [t](int i, int s) { return t + level_offset(i, s); });
+  for (int64_t kb = 0; kb < nb; ++kb) {
+    const uint8_t* blocks = src + static_cast<size_t>(kb) * sizeof(BlockQ2_K);  // row r's block at r·row_stride
+    uint8_t* t = dst + static_cast<size_t>(kb) * kQ2kTileBlockBytes;
+    for (int r = 0; r < n_rows; ++r) {
+      const uint8_t* b = blocks + static_cast<size_t>(r) * row_stride;
+      std::memcpy(t + 2 * r, b + offsetof(BlockQ2_K, d), 2);
+      std::memcpy(t + 32 + 2 * r, b + offsetof(BlockQ2_K, dmin), 2);
+      for (int i = 0; i < 4; ++i) std::memcpy(t + scale_offset(i) + 4 * r, b + offsetof(BlockQ2_K, scales) + 4 * i, 4);
     }
+    crumbs_to_tile(blocks + offsetof(BlockQ2_K, qs), row_stride, n_rows,
+                   [t](int i, int s) { return t + level_offset(i, s); });
   }
 }
 
 void q2k_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, size_t row_stride) {
   const int64_t nb = cols / kQK_K;
-  for (int r = 0; r < n_rows; ++r) {
-    uint8_t* row = dst + static_cast<size_t>(r) * row_stride;
-    for (int64_t kb = 0; kb < nb; ++kb) {
-      const uint8_t* t = tile + static_cast<size_t>(kb) * kQ2kTileBlockBytes;
-      BlockQ2_K b;
-      std::memset(&b, 0, sizeof(b));
-      std::memcpy(&b.d, t + 2 * r, 2);
-      std::memcpy(&b.dmin, t + 32 + 2 * r, 2);
-      for (int i = 0; i < 4; ++i)
-        for (int k = 0; k < 4; ++k) b.scales[4 * i + k] = t[scale_offset(i) + 4 * r + k];
-      uint8_t L[kQK_K];
-      tile_to_levels(
-          r, [t](int i, int s) { return t + level_offset(i, s); }, L);
-      levels_to_crumbs(L, b.qs);
-      std::memcpy(row + static_cast<size_t>(kb) * sizeof(BlockQ2_K), &b, sizeof(b));
+  for (int64_t kb = 0; kb < nb; ++kb) {
+    const uint8_t* t = tile + static_cast<size_t>(kb) * kQ2kTileBlockBytes;
+    uint8_t* blocks = dst + static_cast<size_t>(kb) * sizeof(BlockQ2_K);
+    for (int r = 0; r < n_rows; ++r) {
+      uint8_t* b = blocks + static_cast<size_t>(r) * row_stride;
+      std::memcpy(b + offsetof(BlockQ2_K, d), t + 2 * r, 2);
+      std::memcpy(b + offsetof(BlockQ2_K, dmin), t + 32 + 2 * r, 2);
+      for (int i = 0; i < 4; ++i) std::memcpy(b + offsetof(BlockQ2_K, scales) + 4 * i, t + scale_offset(i) + 4 * r, 4);
     }
+    tile_to_crumbs([t](int i, int s) { return t + level_offset(i, s); }, n_rows, blocks + offsetof(BlockQ2_K, qs),
+                   row_stride);
   }
 }
 
@@ -125,92 +147,100 @@ void q2k_expand_acts(const void* q8k_row, int64_t cols, uint8_t* dst) {
 
 namespace {
 
-// GGUF Q3_K high bits: element 32j + l's is bit j of hmask[l].
-inline void hmask_to_bits(const uint8_t hmask[32], uint8_t H[256]) {
-  for (int j = 0; j < 8; ++j)
-    for (int l = 0; l < 32; ++l) H[32 * j + l] = static_cast<uint8_t>((hmask[l] >> j) & 1);
-}
-inline void bits_to_hmask(const uint8_t H[256], uint8_t hmask[32]) {
-  for (int l = 0; l < 32; ++l) {
-    uint8_t v = 0;
-    for (int j = 0; j < 8; ++j) v = static_cast<uint8_t>(v | (H[32 * j + l] << j));
-    hmask[l] = v;
+// GGUF Q3_K high bits: column 32j + l's is bit j of hmask[l]. Tile mask (i, k, s) holds in bit 4r + c the high bit of
+// column 64i + 16k + 4s + c, i.e. j = 2i + k/2 and l = 16(k%2) + 4s + c. So for fixed m = k%2 and s, byte q of the 8
+// masks j (= rows 2q, 2q + 1) is an 8×8 bit matrix whose transpose is the 8 hmask bytes 16m + 4s + c of those rows.
+// kSpreadBits[x] has bit b of x in bit 0 of byte b: one lookup per (mask byte) instead of one per bit.
+struct SpreadTable {
+  uint64_t v[256];
+  constexpr SpreadTable() : v() {
+    for (int x = 0; x < 256; ++x)
+      for (int b = 0; b < 8; ++b) v[x] |= static_cast<uint64_t>((x >> b) & 1) << (8 * b);
   }
+};
+constexpr SpreadTable kSpreadBits;
+
+// Bit j of every byte of v gathered into one byte (bit b = byte b's): the transposition's inverse, one multiply.
+inline uint8_t gather_bits(uint64_t v, int j) {
+  return static_cast<uint8_t>((((v >> j) & 0x0101010101010101u) * 0x0102040810204080u) >> 56);
 }
 
 // Offsets inside one Q3_K tile super-block (the layout in the header).
 constexpr size_t kQ3GroupBytes = 384;
 inline size_t q3_group_offset(int i) { return 256 + kQ3GroupBytes * static_cast<size_t>(i); }
+inline size_t q3_levels_offset(int i, int s) { return q3_group_offset(i) + 128 + 64 * static_cast<size_t>(s); }
+inline size_t q3_mask_offset(int i, int k, int s) { return q3_group_offset(i) + 8 * static_cast<size_t>(4 * k + s); }
 
 }  // namespace
 
 size_t q3k_tile_bytes(int64_t cols) { return static_cast<size_t>(cols / kQK_K) * kQ3kTileBlockBytes; }
 
+
+// GGUF Q3_K scale bytes (kquant_util.h): byte g < 8 holds u_g and u_{g+8} (u = sc + 32) in its low and high
+// nibble, byte 8 + k the top 2 bits of u_{4i+k} at bit 2i. The tile's N_0 byte k holds the low nibbles of u_k, u_{4+k},
+// N_1's of u_{8+k}, u_{12+k}, and T is GGUF bytes 8..11 as they are: so per row, three 4-byte word shuffles.
+constexpr uint32_t kLow4 = 0x0F0F0F0Fu;
+
 void q3k_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t cols, uint8_t* dst) {
   const int64_t nb = cols / kQK_K;
   std::memset(dst, 0, q3k_tile_bytes(cols));
-  for (int r = 0; r < n_rows; ++r) {
-    const auto* row = reinterpret_cast<const BlockQ3_K*>(src + static_cast<size_t>(r) * row_stride);
-    for (int64_t kb = 0; kb < nb; ++kb) {
-      BlockQ3_K b;
-      std::memcpy(&b, row + kb, sizeof(b));
-      uint8_t* t = dst + static_cast<size_t>(kb) * kQ3kTileBlockBytes;
-      std::memcpy(t + 2 * r, &b.d, 2);
-      int8_t sc[16];
-      kquant::unpack_q3_scales(b.scales, sc);
-      for (int g = 0; g < 16; ++g) {
-        const int u = sc[g] + 32, i = g / 4, k = g % 4;
-        t[64 + 64 * (i / 2) + 4 * r + k] =
-            static_cast<uint8_t>(t[64 + 64 * (i / 2) + 4 * r + k] | ((u & 15) << (4 * (i % 2))));
-        t[192 + 4 * r + k] = static_cast<uint8_t>(t[192 + 4 * r + k] | ((u >> 4) << (2 * i)));
-      }
-      uint8_t L[kQK_K], H[kQK_K];
-      crumbs_to_levels(b.qs, L);
-      hmask_to_bits(b.hmask, H);
-      levels_to_tile(L, r, [t](int i, int s) { return t + q3_group_offset(i) + 128 + 64 * s; });
-      // Step (i, k, s)'s mask: bit 4r + c is the high bit of column 64i + 16k + 4s + c, so row r owns a nibble.
-      for (int i = 0; i < 4; ++i)
-        for (int k = 0; k < 4; ++k)
-          for (int s = 0; s < 4; ++s) {
-            const uint8_t* x = H + 64 * i + 16 * k + 4 * s;
-            uint8_t& byte = t[q3_group_offset(i) + 8 * (4 * k + s) + r / 2];
-            byte = static_cast<uint8_t>(byte | (x[0] | x[1] << 1 | x[2] << 2 | x[3] << 3) << (4 * (r % 2)));
-          }
+  for (int64_t kb = 0; kb < nb; ++kb) {
+    const uint8_t* blocks = src + static_cast<size_t>(kb) * sizeof(BlockQ3_K);
+    uint8_t* t = dst + static_cast<size_t>(kb) * kQ3kTileBlockBytes;
+    for (int r = 0; r < n_rows; ++r) {
+      const uint8_t* b = blocks + static_cast<size_t>(r) * row_stride;
+      std::memcpy(t + 2 * r, b + offsetof(BlockQ3_K, d), 2);
+      uint32_t s0, s1;
+      std::memcpy(&s0, b + offsetof(BlockQ3_K, scales), 4);
+      std::memcpy(&s1, b + offsetof(BlockQ3_K, scales) + 4, 4);
+      const uint32_t n0 = (s0 & kLow4) | (s1 & kLow4) << 4, n1 = (s0 >> 4 & kLow4) | (s1 & ~kLow4);
+      std::memcpy(t + 64 + 4 * r, &n0, 4);
+      std::memcpy(t + 128 + 4 * r, &n1, 4);
+      std::memcpy(t + 192 + 4 * r, b + offsetof(BlockQ3_K, scales) + 8, 4);
     }
+    crumbs_to_tile(blocks + offsetof(BlockQ3_K, qs), row_stride, n_rows,
+                   [t](int i, int s) { return t + q3_levels_offset(i, s); });
+    for (int m = 0; m < 2; ++m)
+      for (int s = 0; s < 4; ++s)
+        for (int q = 0; 2 * q < n_rows; ++q) {
+          const size_t off = offsetof(BlockQ3_K, hmask) + 16 * static_cast<size_t>(m) + 4 * static_cast<size_t>(s);
+          // hmask bytes 16m + 4s + c of rows 2q (bytes 0..3) and 2q + 1 (4..7)
+          const uint64_t v = row_word32(blocks, row_stride, 2 * q, n_rows, off) |
+                             row_word32(blocks, row_stride, 2 * q + 1, n_rows, off) << 32;
+          for (int j = 0; j < 8; ++j) t[q3_mask_offset(j / 2, 2 * (j % 2) + m, s) + q] = gather_bits(v, j);
+        }
   }
 }
 
 void q3k_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, size_t row_stride) {
   const int64_t nb = cols / kQK_K;
-  for (int r = 0; r < n_rows; ++r) {
-    uint8_t* row = dst + static_cast<size_t>(r) * row_stride;
-    for (int64_t kb = 0; kb < nb; ++kb) {
-      const uint8_t* t = tile + static_cast<size_t>(kb) * kQ3kTileBlockBytes;
-      BlockQ3_K b;
-      std::memset(&b, 0, sizeof(b));
-      std::memcpy(&b.d, t + 2 * r, 2);
-      int8_t sc[16];
-      for (int g = 0; g < 16; ++g) {
-        const int i = g / 4, k = g % 4;
-        const int low = (t[64 + 64 * (i / 2) + 4 * r + k] >> (4 * (i % 2))) & 15;
-        const int high = (t[192 + 4 * r + k] >> (2 * i)) & 3;
-        sc[g] = static_cast<int8_t>((low | (high << 4)) - 32);
-      }
-      kquant::pack_q3_scales(sc, b.scales);
-      uint8_t L[kQK_K], H[kQK_K];
-      tile_to_levels(
-          r, [t](int i, int s) { return t + q3_group_offset(i) + 128 + 64 * s; }, L);
-      for (int i = 0; i < 4; ++i)
-        for (int k = 0; k < 4; ++k)
-          for (int s = 0; s < 4; ++s) {
-            const int nibble = t[q3_group_offset(i) + 8 * (4 * k + s) + r / 2] >> (4 * (r % 2));
-            uint8_t* x = H + 64 * i + 16 * k + 4 * s;
-            for (int c = 0; c < 4; ++c) x[c] = static_cast<uint8_t>((nibble >> c) & 1);
-          }
-      levels_to_crumbs(L, b.qs);
-      bits_to_hmask(H, b.hmask);
-      std::memcpy(row + static_cast<size_t>(kb) * sizeof(BlockQ3_K), &b, sizeof(b));
+  for (int64_t kb = 0; kb < nb; ++kb) {
+    const uint8_t* t = tile + static_cast<size_t>(kb) * kQ3kTileBlockBytes;
+    uint8_t* blocks = dst + static_cast<size_t>(kb) * sizeof(BlockQ3_K);
+    for (int r = 0; r < n_rows; ++r) {
+      uint8_t* b = blocks + static_cast<size_t>(r) * row_stride;
+      std::memcpy(b + offsetof(BlockQ3_K, d), t + 2 * r, 2);
+      uint32_t n0, n1;
+      std::memcpy(&n0, t + 64 + 4 * r, 4);
+      std::memcpy(&n1, t + 128 + 4 * r, 4);
+      const uint32_t s0 = (n0 & kLow4) | (n1 & kLow4) << 4, s1 = (n0 >> 4 & kLow4) | (n1 & ~kLow4);
+      std::memcpy(b + offsetof(BlockQ3_K, scales), &s0, 4);
+      std::memcpy(b + offsetof(BlockQ3_K, scales) + 4, &s1, 4);
+      std::memcpy(b + offsetof(BlockQ3_K, scales) + 8, t + 192 + 4 * r, 4);
     }
+    tile_to_crumbs([t](int i, int s) { return t + q3_levels_offset(i, s); }, n_rows,
+                   blocks + offsetof(BlockQ3_K, qs), row_stride);
+    for (int m = 0; m < 2; ++m)
+      for (int s = 0; s < 4; ++s)
+        for (int q = 0; 2 * q < n_rows; ++q) {
+          uint64_t v = 0;
+          for (int j = 0; j < 8; ++j) v |= kSpreadBits.v[t[q3_mask_offset(j / 2, 2 * (j % 2) + m, s) + q]] << j;
+          uint8_t bytes[8];
+          store64(bytes, v);
+          for (int h = 0; h < 2 && 2 * q + h < n_rows; ++h)
+            std::memcpy(blocks + static_cast<size_t>(2 * q + h) * row_stride + offsetof(BlockQ3_K, hmask) + 16 * m + 4 * s,
+                        bytes + 4 * h, 4);
+        }
   }
 }
 
