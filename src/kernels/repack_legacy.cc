@@ -167,7 +167,7 @@ RepackOps ops(GgmlType type, RepackIsa isa, GemvFn gemv, int64_t max_tokens) {
   return o;
 }
 
-constexpr int kTypes = 5, kIsas = 3;
+constexpr int kTypes = 5, kIsas = 4;
 
 // [isa][type], in the order of kIsaOrder and kTypeOrder; entries without a kernel have gemv == nullptr.
 struct Table {
@@ -175,7 +175,8 @@ struct Table {
 };
 constexpr GgmlType kTypeOrder[kTypes] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
                                          GgmlType::Q8_0};
-constexpr RepackIsa kIsaOrder[kIsas] = {RepackIsa::kAvx512Vnni, RepackIsa::kAvxVnni, RepackIsa::kAvx2};
+constexpr RepackIsa kIsaOrder[kIsas] = {RepackIsa::kAvx512Vnni, RepackIsa::kAvxVnni, RepackIsa::kAvx2,
+                                        RepackIsa::kNeonDot};
 
 void fill(RepackOps* row, RepackIsa isa, GemvFn (*kernel)(GgmlType), int64_t max_tokens, bool signed_q8) {
   row[0] = ops<kQ4_0>(GgmlType::Q4_0, isa, kernel(GgmlType::Q4_0), max_tokens);
@@ -192,6 +193,12 @@ const Table& table() {
     fill(out.ops[0], RepackIsa::kAvx512Vnni, &gemv_avx512, kMaxTokensZmm, false);
     fill(out.ops[1], RepackIsa::kAvxVnni, &gemv_avxvnni, kMaxTokensYmm, false);
     fill(out.ops[2], RepackIsa::kAvx2, &gemv_avx2, kMaxTokensYmm, true);
+    // NEON keeps Q8_0 and the 5-bit levels signed (sdot is signed × signed): no offset init for them.
+    fill(out.ops[3], RepackIsa::kNeonDot, &gemv_neondot, kMaxTokensNeon, true);
+    out.ops[3][2] = ops<kQ5_0Signed>(GgmlType::Q5_0, RepackIsa::kNeonDot, gemv_neondot(GgmlType::Q5_0),
+                                     kMaxTokensNeon);
+    out.ops[3][3] = ops<kQ5_1Signed>(GgmlType::Q5_1, RepackIsa::kNeonDot, gemv_neondot(GgmlType::Q5_1),
+                                     kMaxTokensNeon);
     return out;
   }();
   return t;

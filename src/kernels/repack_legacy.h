@@ -1,6 +1,7 @@
 // Row-interleaved tiles (kernels/repack.h) for the 32-column legacy types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0:
 // the layout, packer, unpacker and activation expansion (repack_legacy.cc, plain C++) and the decode kernels
-// per instruction set (repack_legacy_avx512.cc: zmm vpdpbusd; repack_legacy_avx2.cc: ymm AVX-VNNI and AVX2).
+// per instruction set (repack_legacy_avx512.cc: zmm vpdpbusd; repack_legacy_avx2.cc: ymm AVX-VNNI and AVX2;
+// repack_legacy_neon.cc: ARM sdot).
 //
 // Byte layout of one tile (16 rows r = 0..15, cols = 32·nb columns, group g = GGUF block g of every row):
 //   The groups go in units of two (g, g+1); when nb is odd the last unit holds one group. A unit of n groups
@@ -64,13 +65,22 @@ size_t act_row_bytes(int64_t cols);
 // carry no offset; the tiles are the same as kQ8_0's.
 constexpr Layout kQ8_0Signed{512, 0, false, 0};
 
+// The NEON kernels decode the 5-bit levels straight to q − 16 (one bit insert per nibble), so their Q5_0
+// activations carry no offset and their Q5_1 ones +16·Σx; the tiles are the same as kQ5_0's and kQ5_1's.
+// (offset is only the init's factor here: init = −offset·Σx.)
+constexpr Layout kQ5_0Signed{256, 64, false, 0};
+constexpr Layout kQ5_1Signed{256, 64, true, -16};
+
 // Decode kernels (the RepackOps::gemv contract) per instruction set, or nullptr for a type outside the
-// family or a build that is not x86-64. The zmm kernels take 1..4 tokens, the ymm ones 1..3 (registers).
+// family or a build for another architecture (x86-64 for the first three, AArch64 for gemv_neondot). The zmm
+// kernels take 1..4 tokens, the ymm ones 1..3, the NEON ones 1..2 (registers).
 using GemvFn = decltype(RepackOps::gemv);
-constexpr int64_t kMaxTokensZmm = 4, kMaxTokensYmm = 3;
+constexpr int64_t kMaxTokensZmm = 4, kMaxTokensYmm = 3, kMaxTokensNeon = 2;
 GemvFn gemv_avx512(GgmlType type);
 GemvFn gemv_avxvnni(GgmlType type);
 GemvFn gemv_avx2(GgmlType type);
+// NEON sdot (repack_legacy_neon.cc); uses kQ8_0Signed, kQ5_0Signed and kQ5_1Signed activations.
+GemvFn gemv_neondot(GgmlType type);
 
 }  // namespace repack_legacy
 }  // namespace edgellm
