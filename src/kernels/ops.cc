@@ -75,34 +75,29 @@ void add(float* a, const float* b, int64_t n) {
 
 namespace {
 
-// One (token, query head) pair: scores over the visible positions, softmax, weighted sum of values.
-void attend_one(const AttentionArgs& a, const F16OpKernels& kern, int t, int h, float* scores) {
+// One (token, KV head) pair: for the query heads sharing that KV head, scores over the visible positions,
+// softmax, weighted sum of values. scores has room for group × n_visible floats.
+void attend_group(const AttentionArgs& a, const F16OpKernels& kern, int t, int kvh, float* scores) {
   const int hd = a.head_dim;
   const int group = a.n_head / a.n_head_kv;
-  const int kvh = h / group;
   const int64_t kv_stride = static_cast<int64_t>(a.n_head_kv) * hd;
-  const float* q = a.q + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
+  const int64_t head0 = static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(kvh) * group * hd;
   const int n_visible = a.pos0 + t + 1;
-  for (int j = 0; j < n_visible; ++j) {
-    scores[j] = kern.dot(hd, a.k + j * kv_stride + static_cast<int64_t>(kvh) * hd, q) * a.scale;
-  }
-  softmax(scores, n_visible);
-  float* out = a.out + static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(h) * hd;
-  std::fill(out, out + hd, 0.0f);
-  for (int j = 0; j < n_visible; ++j)
-    kern.axpy(hd, scores[j], a.v + j * kv_stride + static_cast<int64_t>(kvh) * hd, out);
+  kern.scores(n_visible, hd, a.k + static_cast<int64_t>(kvh) * hd, kv_stride, a.q + head0, group, a.scale, scores);
+  for (int h = 0; h < group; ++h) softmax(scores + static_cast<int64_t>(h) * n_visible, n_visible);
+  kern.weighted_sum(n_visible, hd, a.v + static_cast<int64_t>(kvh) * hd, kv_stride, scores, group, a.out + head0);
 }
 
 }  // namespace
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
-  const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head;
+  const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head_kv;
   const F16OpKernels& kern = f16_op_kernels();
   pool.run([&](int ith, int nth) {
     float* scores = a.scratch + static_cast<int64_t>(ith) * a.scratch_stride;
     // Interleaved split: later tokens see more positions, so striding balances the work.
     for (int64_t w = ith; w < n_work; w += nth) {
-      attend_one(a, kern, static_cast<int>(w / a.n_head), static_cast<int>(w % a.n_head), scores);
+      attend_group(a, kern, static_cast<int>(w / a.n_head_kv), static_cast<int>(w % a.n_head_kv), scores);
     }
   });
 }

@@ -46,9 +46,9 @@ struct AttentionArgs {
   int n_head = 0, n_head_kv = 0, head_dim = 0;
   float scale = 0;             // usually 1/sqrt(head_dim)
   float* scratch = nullptr;    // pool.size() × scratch_stride floats (attention scores per thread)
-  int64_t scratch_stride = 0;  // >= pos0 + n_tokens
+  int64_t scratch_stride = 0;  // >= (n_head / n_head_kv) × (pos0 + n_tokens): one row per query head of a group
 };
-// Work is split over (token, head) pairs across the pool's threads.
+// Work is split over (token, KV head) pairs across the pool's threads; each reads its cached rows once.
 void attention(const AttentionArgs& a, ThreadPool& pool);
 
 }  // namespace edgellm

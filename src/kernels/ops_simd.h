@@ -10,6 +10,13 @@ struct F16OpKernels {
   float (*dot)(int64_t n, const uint16_t* k, const float* q);
   // y[i] += a * v[i]: accumulates an F16 value row, scaled, into F32.
   void (*axpy)(int64_t n, float a, const uint16_t* v, float* y);
+  // For g query heads sharing one KV head (queries hd apart): scores[h·n + j] = scale · dot(k row j, q_h) for
+  // j < n, key rows `stride` halves apart, each hd long. Each key row is read once for all g heads.
+  void (*scores)(int64_t n, int64_t hd, const uint16_t* k, int64_t stride, const float* q, int64_t g, float scale,
+                 float* scores);
+  // out[h·hd + i] = Σ_{j<n} p[h·n + j] · v[j·stride + i] for i < hd, h < g (out is overwritten).
+  void (*weighted_sum)(int64_t n, int64_t hd, const uint16_t* v, int64_t stride, const float* p, int64_t g,
+                       float* out);
 };
 
 // The kernels for the best target of this CPU (chosen on the first call).

@@ -63,7 +63,7 @@ void attention_block(const TransformerModel& m, const LayerWeights& l, int n, in
   a.head_dim = hd;
   a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   a.scratch = F(s.scores);
-  a.scratch_stride = s.n_ctx;
+  a.scratch_stride = static_cast<int64_t>(hp.n_head / hp.n_head_kv) * s.n_ctx;
   attention(a, pool);
   l.wo.forward(F(s.att), n, F(s.xb), pool, s.mm);
   add(F(s.x), F(s.xb), static_cast<int64_t>(n) * d);
@@ -101,7 +101,7 @@ Result<ForwardScratch> ForwardScratch::create(const TransformerModel& m, int n_b
     fl(s.up, n_batch, hp.n_ff);
     fl(s.last, 1, hp.n_embd);
     fl(s.logits, 1, hp.n_vocab);
-    fl(s.scores, std::max(n_threads, 1), n_ctx);
+    fl(s.scores, std::max(n_threads, 1), static_cast<int64_t>(hp.n_head / hp.n_head_kv) * n_ctx);
     fl(s.inv_freq, 1, hp.rope_dim / 2);
     size_t mm = 0;
     for (const Linear* l : m.linears()) mm = std::max(mm, l->scratch_bytes(n_batch));

@@ -142,7 +142,8 @@ TEST(Ops, AttentionMatchesNaiveGqaWithCausalMask) {
   }
   for (int threads : {1, 3}) {
     ThreadPool pool(threads);
-    std::vector<float> out(q.size()), scratch(static_cast<size_t>(threads * n_ctx));
+    const int group = n_head / n_head_kv;
+    std::vector<float> out(q.size()), scratch(static_cast<size_t>(threads * group * n_ctx));
     AttentionArgs a;
     a.q = q.data();
     a.k = k.data();
@@ -155,7 +156,7 @@ TEST(Ops, AttentionMatchesNaiveGqaWithCausalMask) {
     a.head_dim = hd;
     a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
     a.scratch = scratch.data();
-    a.scratch_stride = n_ctx;
+    a.scratch_stride = group * n_ctx;
     attention(a, pool);
     for (int t = 0; t < n_tokens; ++t) {
       for (int h = 0; h < n_head; ++h) {
