@@ -84,7 +84,7 @@ void attend_group(const AttentionArgs& a, const F16OpKernels& kern, int t, int k
   const int64_t head0 = static_cast<int64_t>(t) * a.n_head * hd + static_cast<int64_t>(kvh) * group * hd;
   const int n_visible = a.pos0 + t + 1;
   kern.scores(n_visible, hd, a.k + static_cast<int64_t>(kvh) * hd, kv_stride, a.q + head0, group, a.scale, scores);
-  for (int h = 0; h < group; ++h) softmax(scores + static_cast<int64_t>(h) * n_visible, n_visible);
+  for (int h = 0; h < group; ++h) kern.softmax(scores + static_cast<int64_t>(h) * n_visible, n_visible);
   kern.weighted_sum(n_visible, hd, a.v + static_cast<int64_t>(kvh) * hd, kv_stride, scores, group, a.out + head0);
 }
 

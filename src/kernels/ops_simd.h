@@ -17,6 +17,8 @@ struct F16OpKernels {
   // out[h·hd + i] = Σ_{j<n} p[h·n + j] · v[j·stride + i] for i < hd, h < g (out is overwritten).
   void (*weighted_sum)(int64_t n, int64_t hd, const uint16_t* v, int64_t stride, const float* p, int64_t g,
                        float* out);
+  // x = softmax(x) in place (vector exp, within a few ULP of ops.h's softmax); all −inf gives zeros.
+  void (*softmax)(float* x, int64_t n);
 };
 
 // The kernels for the best target of this CPU (chosen on the first call).

@@ -127,6 +127,27 @@ TEST(Ops, F16KernelsMatchScalarOnOddSizes) {
   }
 }
 
+// The attention softmax (vector exp) against the scalar one, odd lengths, wide ranges, an all −inf row.
+TEST(Ops, SimdSoftmaxMatchesScalar) {
+  const F16OpKernels& k = f16_op_kernels();
+  for (int64_t n : {1, 5, 16, 17, 100, 1001}) {
+    std::vector<float> x = random_vec(static_cast<size_t>(n), 40 + static_cast<uint32_t>(n));
+    for (size_t i = 0; i < x.size(); ++i) x[i] *= i % 3 == 0 ? 60.0f : 4.0f;  // some far below the max
+    std::vector<float> want = x;
+    softmax(want.data(), n);
+    k.softmax(x.data(), n);
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(x[i], want[i], 2e-6 * want[i] + 1e-7) << "n " << n << " i " << i;
+      total += x[i];
+    }
+    EXPECT_NEAR(total, 1.0, 1e-5) << n;
+  }
+  std::vector<float> masked(19, -std::numeric_limits<float>::infinity());
+  k.softmax(masked.data(), 19);
+  for (float v : masked) EXPECT_EQ(v, 0.0f);
+}
+
 TEST(Ops, AttentionMatchesNaiveGqaWithCausalMask) {
   const int n_head = 6, n_head_kv = 2, hd = 40, pos0 = 5, n_tokens = 7, n_ctx = 16;
   const int kvd = n_head_kv * hd, qd = n_head * hd;
