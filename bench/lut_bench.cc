@@ -20,7 +20,6 @@
 #include "kernels/lut_gemv.h"
 #include "kernels/matmul.h"
 #include "kernels/type_traits.h"
-#include "measure/probe_kernels.h"
 #include "bench_util.h"
 
 namespace edgellm {
@@ -113,15 +112,8 @@ void BM_DecodeDram(benchmark::State& state, uint32_t type_id, Shape shape, LutGe
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(total));
 }
 
-// The roofline of DecodeDram in the same run: one thread summing a 96 MB buffer with the machine probe's
-// widest-vector read (what `edgellm bench` calls the measured bandwidth), bytes_per_second per CPU second.
-void BM_StreamRead(benchmark::State& state) {
-  AlignedBuffer buf(size_t{96} << 20);
-  for (size_t i = 0; i < buf.size(); i += 4096) buf.data()[i] = static_cast<uint8_t>(i >> 12);
-  for (auto _ : state) benchmark::DoNotOptimize(read_sum(buf.data(), buf.size()));
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
-}
-BENCHMARK(BM_StreamRead);
+// The roofline of the DRAM cases in the same run (bench_util.h).
+BENCHMARK(bench::stream_read)->Name("BM_StreamRead");
 
 // Activation tables for one 8192-column input, the scalar builder against the AVX-512 one (one per matrix and
 // token in decode).

@@ -26,14 +26,9 @@
 
 #include "bench_util.h"
 #include "core/aligned_buffer.h"
-#include "core/cpu_features.h"
 #include "kernels/repack.h"
 #include "kernels/type_traits.h"
 #include "kernels/x86_gemv.h"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 namespace edgellm {
 namespace {
@@ -41,55 +36,6 @@ namespace {
 using bench::make_weight;
 using bench::random_floats;
 using bench::Shape;
-
-constexpr size_t kDramBytes = size_t{96} << 20;
-double g_stream_gbs = 0;  // StreamRead's last rate (it is registered first)
-
-void set_counters(benchmark::State& state, size_t bytes) {
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
-  if (g_stream_gbs > 0)
-    state.counters["bw_frac"] = benchmark::Counter(static_cast<double>(bytes) / (g_stream_gbs * 1e9),
-                                                   benchmark::Counter::kIsIterationInvariantRate);
-}
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) uint64_t sum_avx512(const uint8_t* p, size_t n) {
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  for (size_t i = 0; i < n; i += 256) {
-    s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + i));
-    s1 = _mm512_add_epi64(s1, _mm512_load_si512(p + i + 64));
-    s2 = _mm512_add_epi64(s2, _mm512_load_si512(p + i + 128));
-    s3 = _mm512_add_epi64(s3, _mm512_load_si512(p + i + 192));
-  }
-  alignas(64) uint64_t lanes[8];
-  _mm512_store_si512(lanes, _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
-  uint64_t sum = 0;
-  for (uint64_t v : lanes) sum += v;
-  return sum;
-}
-#endif
-
-void BM_StreamRead(benchmark::State& state) {
-#if defined(__x86_64__)
-  if (!cpu_features().avx512f) return state.SkipWithError("no AVX-512");
-  AlignedBuffer buf(kDramBytes);
-  for (size_t i = 0; i < buf.size(); i += 4096) buf.data()[i] = static_cast<uint8_t>(i >> 12);
-  // CPU time, as the kernels' rates (the machine is shared: wall time includes other processes' turns).
-  const double start = thread_cpu_seconds();
-  for (auto _ : state) benchmark::DoNotOptimize(sum_avx512(buf.data(), buf.size()));
-  const double took = thread_cpu_seconds() - start;
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
-  g_stream_gbs = static_cast<double>(buf.size()) * static_cast<double>(state.iterations()) / took / 1e9;
-#else
-  state.SkipWithError("x86-64 only");
-#endif
-}
 
 // The token's Q8_0 activations (n_tokens rows).
 std::vector<uint8_t> quantized_acts(const TypeTraits& t, int64_t cols, int64_t n_tokens) {
@@ -134,7 +80,7 @@ void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, int64_t n_token
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  set_counters(state, copies * matrix);
+  bench::set_bytes(state, copies * matrix);
 }
 
 void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, int64_t n_tokens,
@@ -164,7 +110,7 @@ void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, i
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  set_counters(state, n_copies * matrix);
+  bench::set_bytes(state, n_copies * matrix);
 }
 
 const char* isa_name(RepackIsa isa) {
@@ -182,7 +128,7 @@ const char* isa_name(RepackIsa isa) {
 }
 
 int register_all() {
-  benchmark::RegisterBenchmark("StreamRead", BM_StreamRead)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("StreamRead", bench::stream_read)->Unit(benchmark::kMillisecond);
   const GgmlType types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1};
   const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}};
   const Shape hot_shapes[] = {{512, 2048}, {128, 8192}};  // ~0.6 MB of Q4_0: served from L2
@@ -195,7 +141,7 @@ int register_all() {
           const std::string prefix = std::string(hot ? "Hot/" : "Dram/") + tname + "/" + std::to_string(s.rows) +
                                      "x" + std::to_string(s.cols) + "/";
           const std::string suffix = n == 1 ? "" : "/tokens:" + std::to_string(n);
-          const size_t bytes = hot ? 0 : kDramBytes;
+          const size_t bytes = hot ? 0 : bench::kDramBytes;
           if (n <= kGemvMaxTokens)
             benchmark::RegisterBenchmark((prefix + "inplace" + suffix).c_str(), BM_Inplace, type, s, n, bytes)
                 ->Unit(benchmark::kMicrosecond);

@@ -26,19 +26,9 @@
 
 #include "bench_util.h"
 #include "core/aligned_buffer.h"
-#include "core/cpu_features.h"
 #include "kernels/repack.h"
 #include "kernels/simd_kquant.h"
 #include "kernels/type_traits.h"
-
-#if defined(__x86_64__)
-// GCC 12 reports its own _mm512_undefined_* helpers (inside _mm512_reduce_add_epi64) as uninitialized when
-// inlined into a target-attributed function; the warning says nothing about this code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
-#endif
 
 namespace edgellm {
 namespace {
@@ -46,52 +36,6 @@ namespace {
 using bench::make_weight;
 using bench::random_floats;
 using bench::Shape;
-
-constexpr size_t kDramBytes = size_t{96} << 20;
-double g_stream_gbs = 0;  // StreamRead's last rate (it is registered first)
-
-void set_counters(benchmark::State& state, size_t bytes) {
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
-  if (g_stream_gbs > 0)
-    state.counters["bw_frac"] = benchmark::Counter(static_cast<double>(bytes) / (g_stream_gbs * 1e9),
-                                                   benchmark::Counter::kIsIterationInvariantRate);
-}
-
-double thread_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) uint64_t sum_avx512(const uint8_t* p, size_t n) {
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  for (size_t i = 0; i < n; i += 256) {
-    s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + i));
-    s1 = _mm512_add_epi64(s1, _mm512_load_si512(p + i + 64));
-    s2 = _mm512_add_epi64(s2, _mm512_load_si512(p + i + 128));
-    s3 = _mm512_add_epi64(s3, _mm512_load_si512(p + i + 192));
-  }
-  return static_cast<uint64_t>(
-      _mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3))));
-}
-#endif
-
-void BM_StreamRead(benchmark::State& state) {
-#if defined(__x86_64__)
-  if (!cpu_features().avx512f) return state.SkipWithError("no AVX-512");
-  AlignedBuffer buf(kDramBytes);
-  for (size_t i = 0; i < buf.size(); i += 4096) buf.data()[i] = static_cast<uint8_t>(i >> 12);
-  // CPU time, like bytes_per_second: on a shared machine wall time counts other processes' slices.
-  const double start = thread_seconds();
-  for (auto _ : state) benchmark::DoNotOptimize(sum_avx512(buf.data(), buf.size()));
-  const double took = thread_seconds() - start;
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
-  g_stream_gbs = static_cast<double>(buf.size()) * static_cast<double>(state.iterations()) / took / 1e9;
-#else
-  state.SkipWithError("x86-64 only");
-#endif
-}
 
 // n_tokens Q8_K activation rows.
 std::vector<uint8_t> quantized_acts(const TypeTraits& t, int64_t cols, int64_t n_tokens) {
@@ -105,8 +49,8 @@ std::vector<uint8_t> quantized_acts(const TypeTraits& t, int64_t cols, int64_t n
   return xq;
 }
 
-// Copies of one matrix: enough to exceed kDramBytes, or one when hot.
-size_t copies_for(size_t matrix, bool hot) { return hot ? 1 : (kDramBytes + matrix - 1) / matrix; }
+// Copies of one matrix: enough to exceed bench::kDramBytes, or one when hot.
+size_t copies_for(size_t matrix, bool hot) { return hot ? 1 : (bench::kDramBytes + matrix - 1) / matrix; }
 
 void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, bool hot) {
   const TypeTraits& t = *type_traits(type);
@@ -127,7 +71,7 @@ void BM_Inplace(benchmark::State& state, GgmlType type, Shape s, bool hot) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  set_counters(state, copies * matrix);
+  bench::set_bytes(state, copies * matrix);
 }
 
 void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, int64_t n_tokens, bool hot) {
@@ -158,7 +102,7 @@ void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape s, i
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  set_counters(state, copies.size() * matrix);
+  bench::set_bytes(state, copies.size() * matrix);
 }
 
 const char* isa_name(RepackIsa isa) {
@@ -176,7 +120,7 @@ const char* isa_name(RepackIsa isa) {
 }
 
 int register_all() {
-  benchmark::RegisterBenchmark("StreamRead", BM_StreamRead)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("StreamRead", bench::stream_read)->Unit(benchmark::kMillisecond);
   const GgmlType types[] = {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K};
   struct Case {
     Shape s;

@@ -25,7 +25,7 @@ using bench::make_weight;
 using bench::random_floats;
 using bench::Shape;
 
-constexpr size_t kDramBytes = size_t{96} << 20;
+using bench::kDramBytes;
 
 void BM_Repack(benchmark::State& state, GgmlType type, RepackIsa isa, Shape shape, int64_t n_tokens) {
   const TypeTraits& t = *type_traits(type);
@@ -97,25 +97,8 @@ void BM_Lut(benchmark::State& state, GgmlType type, Shape shape) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * weights);
 }
 
-// One thread summing a 96 MB buffer: the roofline of the kernels above in the same run.
-void BM_StreamRead(benchmark::State& state) {
-  AlignedBuffer buf(kDramBytes);
-  for (size_t i = 0; i < buf.size(); i += 4096) buf.data()[i] = static_cast<uint8_t>(i >> 12);
-  const auto* p = reinterpret_cast<const uint64_t*>(buf.data());
-  const size_t n = buf.size() / sizeof(uint64_t);
-  for (auto _ : state) {
-    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (size_t i = 0; i < n; i += 4) {
-      s0 += p[i];
-      s1 += p[i + 1];
-      s2 += p[i + 2];
-      s3 += p[i + 3];
-    }
-    benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(buf.size()));
-}
-BENCHMARK(BM_StreamRead);
+// The roofline of the DRAM cases in the same run (bench_util.h).
+BENCHMARK(bench::stream_read)->Name("BM_StreamRead");
 
 int register_all() {
   const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}};
