@@ -95,13 +95,17 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
   return _mm512_dpwssd_epi32(r, _mm512_srli_epi16(s.m_hi, 8), bcast32(pairs + 12));
 }
 
-// Software prefetch distance in bytes. The tiles are one forward stream, yet Zen 5's hardware prefetchers
-// alone left these kernels at ~20 GB/s from DRAM. One prefetch per 64-byte line of the record being decoded,
-// 8 KB (2.4-3.6 records) ahead, measured best of 2, 4, 6, 8 and 12 KB (repack_kquant_bench, same process,
-// loaded machine): Q4_K 30-37 GB/s, Q6_K 34-38, Q5_K 28-29 at 8 KB against 29, 32 and 23 at 4 KB.
-constexpr int64_t kPrefetchAhead = 8192;
-EL_TARGET_RKQ inline void prefetch_lines(const uint8_t* p, int lines) {
-  for (int l = 0; l < lines; ++l) _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchAhead + 64 * l), _MM_HINT_T0);
+// Software prefetch, one request per 64-byte line of the record being decoded, a fixed distance ahead, issued
+// at the step that reads the line (Zen 5's hardware prefetchers alone leave these kernels at ~12-27 GB/s from
+// DRAM on one core). An asm statement rather than _mm_prefetch: GCC hoists the prefetches of a fully unrolled
+// super-block to its top, and 36-48 requests in one burst read slower than one per step. Distances measured
+// best of 3-16 KB against the stream read of the same process (Zen 5, one thread, loaded machine): Q4_K and
+// Q5_K 5-6 KB (0.85-0.94 of the stream, against 0.72-0.78 with 8 KB in bursts; longer distances read slower),
+// Q6_K 10 KB (0.96-0.99, against 0.90-0.93).
+constexpr int64_t kQ45PrefetchAhead = 6144, kQ6PrefetchAhead = 8192;
+template <int64_t kAhead>
+inline void prefetch_line(const uint8_t* p) {
+  asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
 }
 // Rows of tile `tile` that exist (the rest are padding and are not written).
 inline __mmask16 row_mask(const RepackedWeight& w, int64_t tile) {
@@ -123,7 +127,6 @@ EL_TARGET_RKQ void q45_tiles(const RepackedWeight& w, int64_t tile_begin, int64_
     for (int64_t i = 0; i < blocks; ++i, rec += record) {
       const uint8_t* x[T];
       for (int t = 0; t < T; ++t) x[t] = acts + t * act_stride + i * kQ45Act;
-      prefetch_lines(rec, 4);
       const ScalesMins sm = unpack_scales(rec + kScalesAt);
       __m512i isum[T];
       for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
@@ -131,11 +134,15 @@ EL_TARGET_RKQ void q45_tiles(const RepackedWeight& w, int64_t tile_begin, int64_
       for (int j = 0; j < 8; ++j) {
         const uint8_t* q = rec + kQ45LevelsAt + (kFive ? kQ5SubBlock : kQ4SubBlock) * j;
         __m512i h;
-        prefetch_lines(q, kFive ? 5 : 4);
         if constexpr (kFive) h = load(q + kQ5HighIn);
         __m512i a0[T], a1[T];
         for (int t = 0; t < T; ++t) a0[t] = a1[t] = _mm512_setzero_si512();
         for (int s = 0; s < 4; ++s) {
+          // This step's line of levels; the first steps of sub-blocks 0-3 also take the record's 4 head lines
+          // (scales), Q5_K's first step its fifth-bit line.
+          prefetch_line<kQ45PrefetchAhead>(q + 64 * s);
+          if (s == 0 && j < 4) prefetch_line<kQ45PrefetchAhead>(rec + 64 * j);
+          if (kFive && s == 1) prefetch_line<kQ45PrefetchAhead>(q + kQ5HighIn);
           const __m512i v = load(q + 64 * s);
           __m512i lo, hi;
           if constexpr (kFive) {
@@ -184,16 +191,18 @@ EL_TARGET_RKQ void q6_tiles(const RepackedWeight& w, int64_t tile_begin, int64_t
     for (int64_t i = 0; i < blocks; ++i, rec += kQ6Record) {
       const uint8_t* x[T];
       for (int t = 0; t < T; ++t) x[t] = acts + t * act_stride + i * kQ6Act;
-      prefetch_lines(rec, 5);
       __m512i isum[T];
       for (int t = 0; t < T; ++t) isum[t] = _mm512_setzero_si512();
       for (int c = 0; c < 4; ++c) {
         const uint8_t* q = rec + kQ6LevelsAt + 768 * c;
-        prefetch_lines(q, 12);
         __m512i a[4][T];
         for (int k = 0; k < 4; ++k)
           for (int t = 0; t < T; ++t) a[k][t] = bcast32(x[t] + kQ6ActInitAt + 4 * (4 * c + k));
         for (int s = 0; s < 4; ++s) {
+          // This step's 3 lines of levels; the head's 5 lines (d, scales) at the first steps of the chunks.
+          for (int k = 0; k < 3; ++k) prefetch_line<kQ6PrefetchAhead>(q + 192 * s + 64 * k);
+          if (s == 0) prefetch_line<kQ6PrefetchAhead>(rec + kQ6ScalesAt + 64 * c);
+          if (s == 1 && c == 0) prefetch_line<kQ6PrefetchAhead>(rec);
           const __m512i v0 = load(q + 192 * s), v1 = load(q + 192 * s + 64), v2 = load(q + 192 * s + 128);
           const __m512i u[4] = {
               _mm512_and_si512(v0, six), _mm512_and_si512(v1, six), _mm512_and_si512(v2, six),
