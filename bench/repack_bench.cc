@@ -130,7 +130,7 @@ const char* isa_name(RepackIsa isa) {
 int register_all() {
   benchmark::RegisterBenchmark("StreamRead", bench::stream_read)->Unit(benchmark::kMillisecond);
   const GgmlType types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1};
-  const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}};
+  const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}, {14336, 4096}};
   const Shape hot_shapes[] = {{512, 2048}, {128, 8192}};  // ~0.6 MB of Q4_0: served from L2
   for (GgmlType type : types) {
     const std::string tname = type_traits(type)->name;

@@ -127,7 +127,8 @@ int register_all() {
     bool hot;
   };
   const Case cases[] = {
-      {{2048, 2048}, false}, {{8192, 2048}, false}, {{2048, 8192}, false}, {{32000, 2048}, false}, {{256, 2048}, true}};
+      {{2048, 2048}, false}, {{8192, 2048}, false}, {{2048, 8192}, false}, {{32000, 2048}, false},
+      {{14336, 4096}, false}, {{256, 2048}, true}};
   for (GgmlType type : types) {
     const std::string tname = type_traits(type)->name;
     for (const Case& c : cases) {

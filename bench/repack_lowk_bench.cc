@@ -2,9 +2,10 @@
 // AVX-512 row kernel (kernels/x86_kquant.h) of the same type, single thread, in the same process, beside a plain
 // streaming read (the roofline of this run).
 //
-// Shapes are Llama-3.2-1B / 3.1-8B matrices (2048×2048, 8192×2048, 2048×8192, 32000×2048 output head), cycled
-// over copies totalling >= 96 MB (3× a 32 MB L3), so weights come from DRAM as in decode; "Hot" repeats one
-// 256×2048 matrix that stays in L2 (the compute ceiling). bytes_per_second = weight bytes read per second.
+// Shapes are Llama-3.2-1B / 3.1-8B matrices (2048×2048, 8192×2048, 2048×8192, 32000×2048 output head,
+// 14336×4096 of the 8B), cycled over copies totalling >= 96 MB (3× a 32 MB L3), so weights come from DRAM as in
+// decode; "Hot" repeats one 256×2048 matrix that stays in L2 (the compute ceiling). bytes_per_second = weight
+// bytes read per second.
 // Names: LowkGemv/<type>/<rows>x<cols>/<inplace|repack_t<tokens>|repack_avxvnni|repack_avx2>, LowkGemvHot/...,
 // ReadRoofline (the 256-bit variants read the same tiles, one token).
 //   build/bin/repack_lowk_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
@@ -146,7 +147,8 @@ int register_all() {
     bool hot;
   };
   const Case cases[] = {
-      {{2048, 2048}, false}, {{8192, 2048}, false}, {{2048, 8192}, false}, {{32000, 2048}, false}, {{256, 2048}, true}};
+      {{2048, 2048}, false}, {{8192, 2048}, false}, {{2048, 8192}, false}, {{32000, 2048}, false},
+      {{14336, 4096}, false}, {{256, 2048}, true}};
   for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K}) {
     const RepackOps* ops = repack_ops(type, RepackIsa::kAvx512Vnni);
     if (ops == nullptr || !x86_kquant_supported(KquantIsa::kAvx512Vnni)) continue;

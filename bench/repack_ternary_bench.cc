@@ -101,7 +101,7 @@ void BM_Lut(benchmark::State& state, GgmlType type, Shape shape) {
 BENCHMARK(bench::stream_read)->Name("BM_StreamRead");
 
 int register_all() {
-  const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}};
+  const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}, {14336, 4096}};
   for (GgmlType type : {GgmlType::TQ2_0, GgmlType::TQ1_0})
     for (const Shape& s : shapes) {
       const std::string shape = std::string(type_traits(type)->name) + "/" + std::to_string(s.rows) + "x" +

@@ -98,15 +98,12 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
 // Software prefetch, one request per 64-byte line of the record being decoded, a fixed distance ahead, issued
 // at the step that reads the line (Zen 5's hardware prefetchers alone leave these kernels at ~12-27 GB/s from
 // DRAM on one core). An asm statement rather than _mm_prefetch: GCC hoists the prefetches of a fully unrolled
-// super-block to its top, and 36-48 requests in one burst read slower than one per step. Distances measured
-// best of 3-16 KB against the stream read of the same process (Zen 5, one thread, loaded machine): Q4_K and
-// Q5_K 5-6 KB (0.85-0.94 of the stream, against 0.72-0.78 with 8 KB in bursts; longer distances read slower),
-// Q6_K 10 KB (0.96-0.99, against 0.90-0.93).
-constexpr int64_t kQ45PrefetchAhead = 6144, kQ6PrefetchAhead = 8192;
-template <int64_t kAhead>
-inline void prefetch_line(const uint8_t* p) {
-  asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
-}
+// super-block to its top, and 36-48 requests in one burst read slower than one per step. 6 KB measured best of
+// 3-16 KB against the stream read of the same process (Zen 5, one thread; 8192x2048, 2048x8192, 14336x4096):
+// Q4_K 0.84-0.90 -> 0.91-0.95 of the stream, Q5_K 0.78 -> 0.89-0.93, Q6_K 0.94-0.96 -> 0.97-1.0, against 8 KB
+// in bursts; longer distances read slower.
+constexpr int64_t kPrefetchAhead = 6144;
+inline void prefetch_line(const uint8_t* p) { asm volatile("prefetcht0 %0" : : "m"(*(p + kPrefetchAhead))); }
 // Rows of tile `tile` that exist (the rest are padding and are not written).
 inline __mmask16 row_mask(const RepackedWeight& w, int64_t tile) {
   const int64_t n = std::min<int64_t>(kRepackRows, w.rows - tile * kRepackRows);
@@ -140,9 +137,9 @@ EL_TARGET_RKQ void q45_tiles(const RepackedWeight& w, int64_t tile_begin, int64_
         for (int s = 0; s < 4; ++s) {
           // This step's line of levels; the first steps of sub-blocks 0-3 also take the record's 4 head lines
           // (scales), Q5_K's first step its fifth-bit line.
-          prefetch_line<kQ45PrefetchAhead>(q + 64 * s);
-          if (s == 0 && j < 4) prefetch_line<kQ45PrefetchAhead>(rec + 64 * j);
-          if (kFive && s == 1) prefetch_line<kQ45PrefetchAhead>(q + kQ5HighIn);
+          prefetch_line(q + 64 * s);
+          if (s == 0 && j < 4) prefetch_line(rec + 64 * j);
+          if (kFive && s == 1) prefetch_line(q + kQ5HighIn);
           const __m512i v = load(q + 64 * s);
           __m512i lo, hi;
           if constexpr (kFive) {
@@ -200,9 +197,9 @@ EL_TARGET_RKQ void q6_tiles(const RepackedWeight& w, int64_t tile_begin, int64_t
           for (int t = 0; t < T; ++t) a[k][t] = bcast32(x[t] + kQ6ActInitAt + 4 * (4 * c + k));
         for (int s = 0; s < 4; ++s) {
           // This step's 3 lines of levels; the head's 5 lines (d, scales) at the first steps of the chunks.
-          for (int k = 0; k < 3; ++k) prefetch_line<kQ6PrefetchAhead>(q + 192 * s + 64 * k);
-          if (s == 0) prefetch_line<kQ6PrefetchAhead>(rec + kQ6ScalesAt + 64 * c);
-          if (s == 1 && c == 0) prefetch_line<kQ6PrefetchAhead>(rec);
+          for (int k = 0; k < 3; ++k) prefetch_line(q + 192 * s + 64 * k);
+          if (s == 0) prefetch_line(rec + kQ6ScalesAt + 64 * c);
+          if (s == 1 && c == 0) prefetch_line(rec);
           const __m512i v0 = load(q + 192 * s), v1 = load(q + 192 * s + 64), v2 = load(q + 192 * s + 128);
           const __m512i u[4] = {
               _mm512_and_si512(v0, six), _mm512_and_si512(v1, six), _mm512_and_si512(v2, six),

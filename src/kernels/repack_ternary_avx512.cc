@@ -59,9 +59,10 @@ EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* 
       a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
       a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
     }
+    if (b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
+#pragma GCC unroll 16
     for (int v = 0; v < 16; ++v) {
       prefetch_line<kAhead>(lev + 64 * v);
-      if (v == 0 && b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
       const __m512i w = _mm512_load_si512(lev + 64 * v);
       const __m512i w0 = _mm512_and_si512(w, m0), w1 = _mm512_and_si512(w, m1), w2 = _mm512_and_si512(w, m2),
                     w3 = _mm512_and_si512(w, m3);
@@ -150,10 +151,10 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
       a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
       a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
     }
+    if (b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
 #pragma GCC unroll 13
     for (int w = 0; w < kTq1Words; ++w) {
       prefetch_line<kAhead>(lev + 64 * w);
-      if (w == 0 && b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
       const __m512i q = _mm512_load_si512(lev + 64 * w);
       const __mmask64 hi = _mm512_movepi8_mask(q);
       const __m512i d = lookup256(packed, q, hi);
