@@ -36,7 +36,8 @@ ModelShape preset_shape(const Preset& p, GgmlType type) {
 
 KernelRates probe_type_rates(const std::string& type_name, bool quick) {
   const std::optional<GgmlType> type = ggml_type_from_name(type_name);
-  Result<KernelRates> r = type ? probe_kernel_rates(*type, quick ? 0.02 : 0.1)
+  // The DRAM decode pass needs a matrix several times the L3 cache (32 MiB on the machines we measured).
+  Result<KernelRates> r = type ? probe_kernel_rates(*type, quick ? 0.02 : 0.1, 2, (quick ? 64ull : 128ull) << 20)
                                : Result<KernelRates>(Status::error("unknown type '" + type_name + "'"));
   if (!r.is_ok()) {
     std::fprintf(stderr, "bench: note: no kernel probe for %s (%s); predicting from the int8 peak\n", type_name.c_str(),
@@ -65,10 +66,16 @@ Status print_predictions(const BenchOptions& o, const MachineInfo& m, bool quick
       shape = preset_shape(*find_preset(o.preset), *ggml_type_from_name(item));
     }
     const KernelRates rates = probe_type_rates(type_name, quick_probe);
-    char note[160] = "";
+    char note[400] = "";
     if (rates.prompt_gops_1t > 0)
-      std::snprintf(note, sizeof note, "- kernel probe %s, one core: prompt path %.0f GOPS, decode path %.0f GOPS\n",
-                    type_name.c_str(), rates.prompt_gops_1t, rates.decode_gops_1t);
+      std::snprintf(note, sizeof note,
+                    "- kernel probe %s, one core: prompt path %.0f GOPS + %.2f ns per activation element + %.3f ns "
+                    "per weight per call, decode path %.0f GOPS in cache and %.0f %% of the read bandwidth from DRAM, "
+                    "attention %.1f/%.1f GFLOPS (prompt/decode)\n",
+                    type_name.c_str(), rates.prompt_gops_1t, rates.prompt_act_ns, rates.prompt_call_ns_per_weight,
+                    rates.decode_gops_1t,
+                    100 * rates.decode_stream_fraction, rates.attention_prompt_gflops_1t,
+                    rates.attention_decode_gflops_1t);
     notes += note;
     for (int t : o.threads) {
       const int threads = t > 0 ? t : std::max(1, m.n_cores_physical);

@@ -3,14 +3,20 @@
 #include <time.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <cstring>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/fp16.h"
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
+#include "kernels/ops.h"
 #include "kernels/type_traits.h"
+#include "measure/probe_kernels.h"
 
 namespace edgellm {
 namespace {
@@ -23,18 +29,21 @@ double cpu_seconds() {
 }
 
 // Operations per CPU-second of `forward(reps)`, reps doubling until a call takes a quarter of target_s, then
-// the best of `tries` calls four times that long. CPU time, not wall time: on a shared machine the figure then
+// the best of `tries` calls of about target_s (at least one rep). CPU time, not wall time: on a shared machine the figure then
 // describes the core while it runs the kernel, not how often other processes let it run.
 template <class F>
 double best_ops_per_cpu_s(double target_s, int tries, double ops_per_rep, F&& forward) {
   int64_t reps = 1;
+  double took = 0;
   for (;;) {
     const double c0 = cpu_seconds();
     forward(reps);
-    if (cpu_seconds() - c0 >= target_s / 4 || reps > (int64_t{1} << 30)) break;
+    took = cpu_seconds() - c0;
+    if (took >= target_s / 4 || reps > (int64_t{1} << 30)) break;
     reps *= 2;
   }
-  reps *= 4;
+  // A rep that alone is longer than target_s/4 (a large matrix on a quick probe) is not run four times over.
+  reps = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(reps) * target_s / std::max(took, 1e-9)));
   double best = 0;
   for (int t = 0; t < tries; ++t) {
     const double c0 = cpu_seconds();
@@ -45,41 +54,201 @@ double best_ops_per_cpu_s(double target_s, int tries, double ops_per_rep, F&& fo
   return best;
 }
 
+// `rows` × kProbeCols weights of `type`: kPromptProbeRowsFew rows quantized from random floats, repeated (the
+// kernels' speed does not depend on the values, and quantizing a DRAM-sized matrix would cost seconds).
+AlignedBuffer make_weights(const TypeTraits& t, int64_t rows) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  const size_t rb = row_bytes(t, kProbeCols);
+  const int64_t distinct = std::min(rows, kPromptProbeRowsFew);
+  AlignedBuffer w(rb * static_cast<size_t>(rows));
+  std::vector<float> row(kProbeCols);
+  for (int64_t r = 0; r < distinct; ++r) {
+    for (float& f : row) f = dist(rng);
+    t.from_float(row.data(), w.data() + rb * static_cast<size_t>(r), kProbeCols);
+  }
+  for (int64_t r = distinct; r < rows; r += distinct) {
+    const int64_t n = std::min(distinct, rows - r);
+    std::memcpy(w.data() + rb * static_cast<size_t>(r), w.data(), rb * static_cast<size_t>(n));
+  }
+  return w;
+}
+
+// Operations per CPU-second of Linear::forward on `rows` in-cache rows, for each token count of `tokens`.
+Result<std::vector<double>> probe_linear(GgmlType type, const TypeTraits& t, int64_t rows, const std::vector<float>& x,
+                                         std::initializer_list<int64_t> tokens, double target_s, int tries) {
+  AlignedBuffer w = make_weights(t, rows);
+  EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, rows, kProbeCols, w.data(), 0}));
+  std::vector<float> y(static_cast<size_t>(rows * kPromptProbeTokens));
+  ThreadPool pool(1);
+  MatmulScratch scratch;
+  scratch.quantized_x.resize(lin.scratch_bytes(kPromptProbeTokens));
+  std::vector<double> rates;
+  for (const int64_t n : tokens) {
+    const double ops = 2.0 * static_cast<double>(rows) * kProbeCols * static_cast<double>(n);
+    rates.push_back(best_ops_per_cpu_s(target_s, tries, ops, [&](int64_t reps) {
+      for (int64_t i = 0; i < reps; ++i) lin.forward(x.data(), n, y.data(), pool, scratch);
+    }));
+  }
+  return rates;
+}
+
+// The decode path streaming `bytes` of weights from DRAM over a plain read of a buffer of the same size, each the
+// best of `passes` alternating passes (CPU time: a stalled load is the thread's time, a preempted thread is not).
+Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64_t bytes, int passes) {
+  const int64_t rows = std::max<int64_t>(kPromptProbeRowsFew, static_cast<int64_t>(bytes / row_bytes(t, kProbeCols)));
+  try {
+    AlignedBuffer w = make_weights(t, rows);
+    EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, rows, kProbeCols, w.data(), 0}));
+    const double weight_bytes = static_cast<double>(rows) * static_cast<double>(row_bytes(t, kProbeCols));
+    AlignedBuffer plain(static_cast<size_t>(weight_bytes) / 64 * 64);  // zero-filled: its pages are touched
+    std::vector<float> x(kProbeCols, 0.5f), y(static_cast<size_t>(rows));
+    ThreadPool pool(1);
+    MatmulScratch scratch;
+    scratch.quantized_x.resize(lin.scratch_bytes(1));
+    lin.forward(x.data(), 1, y.data(), pool, scratch);  // first touch of the packed copy
+    uint64_t sink = 0;
+    double best_kernel = 0, best_read = 0;
+    for (int p = 0; p < passes; ++p) {
+      double c0 = cpu_seconds();
+      lin.forward(x.data(), 1, y.data(), pool, scratch);
+      double s = cpu_seconds() - c0;
+      if (s > 0) best_kernel = std::max(best_kernel, weight_bytes / s);
+      c0 = cpu_seconds();
+      sink += read_sum(plain.data(), plain.size());
+      s = cpu_seconds() - c0;
+      if (s > 0) best_read = std::max(best_read, static_cast<double>(plain.size()) / s);
+    }
+    volatile uint64_t keep = sink;
+    (void)keep;
+    return best_read > 0 ? best_kernel / best_read : 0.0;
+  } catch (const std::bad_alloc&) {
+    return Status::error("kernel probe: cannot allocate " + std::to_string(bytes >> 20) +
+                         " MiB of weights for the DRAM decode pass; pass a smaller stream_bytes");
+  }
+}
+
+// Attention FLOPs per CPU-second for `n_tokens` query tokens after `pos0` cached positions (token t sees
+// pos0 + t + 1 positions: q·k and the weighted sum of v, head_dim multiply-adds each, per query head).
+double attention_gflops(int n_tokens, int pos0, double target_s, int tries) {
+  constexpr int kH = kAttentionProbeHeads, kKv = kAttentionProbeKvHeads, kD = kAttentionProbeHeadDim;
+  const int ctx = pos0 + n_tokens;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> q(static_cast<size_t>(n_tokens) * kH * kD), out(q.size());
+  for (float& v : q) v = dist(rng);
+  std::vector<uint16_t> k(static_cast<size_t>(ctx) * kKv * kD), v(k.size());
+  for (uint16_t& h : k) h = fp32_to_fp16(dist(rng));
+  for (uint16_t& h : v) h = fp32_to_fp16(dist(rng));
+  const int64_t stride = static_cast<int64_t>(kH / kKv) * ctx;
+  std::vector<float> scratch(static_cast<size_t>(stride));
+  AttentionArgs a;
+  a.q = q.data();
+  a.k = k.data();
+  a.v = v.data();
+  a.out = out.data();
+  a.n_tokens = n_tokens;
+  a.pos0 = pos0;
+  a.n_head = kH;
+  a.n_head_kv = kKv;
+  a.head_dim = kD;
+  a.scale = 0.125f;
+  a.scratch = scratch.data();
+  a.scratch_stride = stride;
+  ThreadPool pool(1);
+  double seen = 0;  // positions summed over the tokens
+  for (int t = 0; t < n_tokens; ++t) seen += pos0 + t + 1;
+  const double flops = 4.0 * kH * kD * seen;
+  return best_ops_per_cpu_s(target_s, tries, flops, [&](int64_t n) {
+           for (int64_t i = 0; i < n; ++i) attention(a, pool);
+         }) *
+         1e-9;
+}
+
 }  // namespace
 
-Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries) {
-  constexpr int64_t kRows = 256, kCols = 2048;
+namespace {
+
+// Seconds per token per weight (u) and per activation element (act) through two matrices of rows_few < rows_many rows
+// of k columns, from their seconds per token: tau = k × act + rows × k × u. A negative term (noise) is dropped and
+// the larger matrix's time given to u.
+struct RowSplit {
+  double u = 0, act = 0;
+};
+RowSplit split_rows(double tau_few, double tau_many, double rows_few, double rows_many, double k) {
+  RowSplit r;
+  r.u = (tau_many - tau_few) / ((rows_many - rows_few) * k);
+  r.act = (tau_few - rows_few * k * r.u) / k;
+  if (r.u <= 0 || r.act <= 0) r = RowSplit{tau_many / (rows_many * k), 0};
+  return r;
+}
+
+}  // namespace
+
+void fit_decode_rates(double ops_per_s_few, double ops_per_s_many, int64_t rows_few, int64_t rows_many, int64_t cols,
+                      KernelRates* out) {
+  out->decode_gops_1t = 0;
+  out->decode_act_ns = 0;
+  if (ops_per_s_few <= 0 || ops_per_s_many <= 0 || rows_few <= 0 || rows_many <= rows_few || cols <= 0) return;
+  const double k = static_cast<double>(cols), r_few = static_cast<double>(rows_few);
+  const double r_many = static_cast<double>(rows_many);
+  const RowSplit r = split_rows(2 * r_few * k / ops_per_s_few, 2 * r_many * k / ops_per_s_many, r_few, r_many, k);
+  out->decode_gops_1t = 2e-9 / r.u;
+  out->decode_act_ns = r.act * 1e9;
+}
+
+void fit_prompt_rates(const PromptSample& few, const PromptSample& many, const PromptSample& short_batch, int64_t cols,
+                      KernelRates* out) {
+  out->prompt_gops_1t = 0;
+  out->prompt_act_ns = 0;
+  out->prompt_call_ns_per_weight = 0;
+  const double k = static_cast<double>(cols);
+  for (const PromptSample* p : {&few, &many, &short_batch})
+    if (p->rows <= 0 || p->tokens <= 0 || p->ops_per_s <= 0) return;
+  if (cols <= 0 || few.rows >= many.rows || few.tokens != many.tokens || short_batch.rows != many.rows ||
+      short_batch.tokens >= many.tokens)
+    return;
+  // Seconds per token of each sample: tau = cols × act + rows × cols × u(tokens), u = 2·per_op + per_call / tokens.
+  auto tau = [&](const PromptSample& p) { return 2.0 * static_cast<double>(p.rows) * k / p.ops_per_s; };
+  const double r_few = static_cast<double>(few.rows), r_many = static_cast<double>(many.rows);
+  const RowSplit split = split_rows(tau(few), tau(many), r_few, r_many, k);
+  const double u_many = split.u, act = split.act;
+  const double u_short = (tau(short_batch) - k * act) / (r_many * k);
+  const double n_many = static_cast<double>(many.tokens), n_short = static_cast<double>(short_batch.tokens);
+  double per_call = (u_short - u_many) / (1.0 / n_short - 1.0 / n_many);
+  if (per_call <= 0 || u_many - per_call / n_many <= 0) per_call = 0;
+  out->prompt_gops_1t = 2e-9 / (u_many - per_call / n_many);
+  out->prompt_act_ns = act * 1e9;
+  out->prompt_call_ns_per_weight = per_call * 1e9;
+}
+
+Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries, uint64_t stream_bytes) {
   const TypeTraits* t = type_traits(type);
   if (t == nullptr || t->from_float == nullptr || t->vec_dot == nullptr) {
     const char* name = ggml_type_name(static_cast<uint32_t>(type));
     return Status::error(std::string("kernel probe: edgellm cannot quantize to or multiply with type ") +
                          (name != nullptr ? name : std::to_string(static_cast<uint32_t>(type))));
   }
-  std::mt19937 rng(11);
-  std::normal_distribution<float> dist(0.0f, 0.02f);
-  const size_t rb = row_bytes(*t, kCols);
-  AlignedBuffer w(rb * kRows);
-  std::vector<float> row(kCols);
-  for (int64_t r = 0; r < kRows; ++r) {
-    for (float& f : row) f = dist(rng);
-    t->from_float(row.data(), w.data() + rb * static_cast<size_t>(r), kCols);
-  }
-  EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, kRows, kCols, w.data(), rb}));
-  std::vector<float> x(static_cast<size_t>(kCols * kPromptProbeTokens));
-  std::vector<float> y(static_cast<size_t>(kRows * kPromptProbeTokens));
+  std::mt19937 rng(13);
   std::normal_distribution<float> act(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(kProbeCols * kPromptProbeTokens));
   for (float& v : x) v = act(rng);
-  ThreadPool pool(1);
-  MatmulScratch scratch;
-  scratch.quantized_x.resize(lin.scratch_bytes(kPromptProbeTokens));
   KernelRates k;
-  for (const int64_t tokens : {kPromptProbeTokens, int64_t{1}}) {
-    const double ops = 2.0 * kRows * kCols * static_cast<double>(tokens);
-    const double rate = best_ops_per_cpu_s(target_s, tries, ops, [&](int64_t reps) {
-      for (int64_t i = 0; i < reps; ++i) lin.forward(x.data(), tokens, y.data(), pool, scratch);
-    });
-    (tokens == 1 ? k.decode_gops_1t : k.prompt_gops_1t) = rate * 1e-9;
+  EL_ASSIGN_OR_RETURN(const std::vector<double> few,
+                      probe_linear(type, *t, kPromptProbeRowsFew, x, {kPromptProbeTokens, 1}, target_s, tries));
+  EL_ASSIGN_OR_RETURN(const std::vector<double> many,
+                      probe_linear(type, *t, kPromptProbeRowsMany, x,
+                                   {kPromptProbeTokens, kPromptProbeShortTokens, 1}, target_s, tries));
+  fit_prompt_rates(PromptSample{kPromptProbeRowsFew, kPromptProbeTokens, few[0]},
+                   PromptSample{kPromptProbeRowsMany, kPromptProbeTokens, many[0]},
+                   PromptSample{kPromptProbeRowsMany, kPromptProbeShortTokens, many[1]}, kProbeCols, &k);
+  fit_decode_rates(few[1], many[2], kPromptProbeRowsFew, kPromptProbeRowsMany, kProbeCols, &k);
+  if (stream_bytes > 0) {
+    EL_ASSIGN_OR_RETURN(k.decode_stream_fraction, decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 2));
   }
+  // Half the time each: attention is a small share of a prediction, and the same for every type.
+  k.attention_prompt_gflops_1t = attention_gflops(kAttentionProbePromptTokens, 0, target_s / 2, tries);
+  k.attention_decode_gflops_1t = attention_gflops(1, kAttentionProbeContext - 1, target_s / 2, tries);
   return k;
 }
 

@@ -1,6 +1,15 @@
 // Per-path kernel throughput for the speed predictions: the engine's own matmul (Linear::forward, so whatever
-// kernel it picks for the type on this CPU: the int8 GEMM, the batched dot products, the GEMV or the table-lookup
-// kernel) on weights small enough to stay in cache, once as a prompt batch and once as a single decode token.
+// kernel it picks for the type on this CPU: the int8 GEMM, the row-interleaved decode kernels, the GEMV or the
+// table-lookup kernels) and its attention kernel, measured so that they add up the way a model's layers do:
+//   - the prompt path at two row counts and two batch sizes, split into a cost per multiply-add, a cost per
+//     activation element per call (the conversion of the input rows into the kernel's format, paid once per Linear
+//     call and token whatever the rows: a 256-row probe matrix weighs it ~10x more than a real layer) and a cost per
+//     weight per call (paid once per call whatever the tokens: a 128-token prompt pays it 4x as often per token as
+//     a 512-token one);
+//   - the decode path on in-cache weights at the same two row counts (its compute ceiling and its per-call
+//     activation cost) and once streaming from DRAM beside a plain read of the same size (what fraction of the read
+//     bandwidth the kernel reaches);
+//   - attention over an F16 KV cache for a prompt batch and for one decode token.
 #pragma once
 
 #include <cstdint>
@@ -10,20 +19,70 @@
 
 namespace edgellm {
 
-// One core's throughput for one weight type, in 1e9 operations per CPU-second (a multiply-add counts as 2).
+// One core's figures for one weight type (CPU time, so a busy machine slows the probe but not its figures).
 struct KernelRates {
-  double prompt_gops_1t = 0;  // Linear::forward with kPromptProbeTokens tokens (the prompt path)
-  double decode_gops_1t = 0;  // Linear::forward with one token (the decode path)
+  // Prompt path (Linear::forward with several tokens), split as
+  //   seconds per call = tokens × cols × act_ns + rows × cols × (tokens × 2 / (gops·1e9) + call_ns_per_weight):
+  // 1e9 operations per second per multiply-add (counted as 2) on many rows; CPU nanoseconds per activation element
+  // per call (the conversion of each input row into the kernel's format); and CPU nanoseconds per weight per call
+  // (what a GEMM pays once per call whatever the tokens: unpacking repacked tiles, expanding lookup codes).
+  double prompt_gops_1t = 0;
+  double prompt_act_ns = 0;
+  double prompt_call_ns_per_weight = 0;
+  // Decode path (one token) on in-cache weights, split the same way into 1e9 operations per second per
+  // multiply-add and CPU nanoseconds per activation element per call (converting the token's row on the calling
+  // thread before any weight is read, so it adds to the streaming time instead of hiding under it).
+  double decode_gops_1t = 0;
+  double decode_act_ns = 0;
+  // Decode path from DRAM: its bytes per second over a plain streaming read's, back to back on buffers of the same
+  // size (> 1 is possible only when the buffer fits a cache); 0 = not measured.
+  double decode_stream_fraction = 0;
+  // Attention (kernels/ops.h) in 1e9 floating-point operations per second (a multiply-add counts as 2): a prompt
+  // batch from an empty cache, and one decode token over a cache of kAttentionProbeContext positions.
+  double attention_prompt_gflops_1t = 0;
+  double attention_decode_gflops_1t = 0;
 };
 
-// Tokens of the prompt-path probe: the session's prefill batch, so per-call costs (activation quantization, the
-// GEMM's tile repacking) weigh as they do in a prefill. (At 64 tokens Q4_K's GEMM measured 221 GOPS, at 512 224;
-// Q8_0 351 vs 409.)
+// Probe shapes: kProbeCols columns; the prompt path at (kPromptProbeRowsFew, kPromptProbeTokens),
+// (kPromptProbeRowsMany, kPromptProbeTokens) and (kPromptProbeRowsMany, kPromptProbeShortTokens). Rows: the
+// difference between the two row counts is the per-weight work alone, the rest of the smaller one's time the
+// activation conversion; tokens: the difference between the two batches is the per-call work. 1024 rows run at the
+// speed of the real 2048-8192-row layers (weights in L2 or L3 and streamed once per call either way); 512 tokens is
+// the session's prefill batch.
+inline constexpr int64_t kProbeCols = 2048;
+inline constexpr int64_t kPromptProbeRowsFew = 256;
+inline constexpr int64_t kPromptProbeRowsMany = 1024;
 inline constexpr int64_t kPromptProbeTokens = 512;
+inline constexpr int64_t kPromptProbeShortTokens = 64;
+// Attention probe: a Llama-3.2-1B layer (32 query heads, 8 KV heads of 64); the prompt batch starts at position 0,
+// the decode token sees kAttentionProbeContext positions.
+inline constexpr int kAttentionProbeHeads = 32, kAttentionProbeKvHeads = 8, kAttentionProbeHeadDim = 64;
+inline constexpr int kAttentionProbePromptTokens = 128;
+inline constexpr int kAttentionProbeContext = 512;
 
-// Measures `type` on a 256 × 2048 random matrix (in L2/L3) on the calling thread, each path for about
-// `target_s` CPU-seconds, best of `tries`; CPU time, so a busy machine slows the probe but not its figures. Errors: a
-// type edgellm cannot quantize to or multiply with (the message names it).
-Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s = 0.1, int tries = 2);
+// One prompt-path measurement: operations per CPU-second (a multiply-add counting 2) of a rows × cols matrix
+// with `tokens` tokens.
+struct PromptSample {
+  int64_t rows = 0, tokens = 0;
+  double ops_per_s = 0;
+};
+// Fits KernelRates' prompt model through `few` and `many` (same tokens, rows_few < rows_many) and `short_batch`
+// (many's rows, fewer tokens). Noise that makes a term negative drops that term (0) and gives its time to the
+// per-operation rate, so the fitted model still reproduces the `many` measurement. Unusable samples (non-positive,
+// shapes not as described) give zeros.
+void fit_prompt_rates(const PromptSample& few, const PromptSample& many, const PromptSample& short_batch, int64_t cols,
+                      KernelRates* out);
+
+// Splits decode-path measurements (one token) at rows_few < rows_many rows of `cols` columns (operations per
+// CPU-second) into decode_gops_1t and decode_act_ns, as fit_prompt_rates does for its first two samples.
+void fit_decode_rates(double ops_per_s_few, double ops_per_s_many, int64_t rows_few, int64_t rows_many, int64_t cols,
+                      KernelRates* out);
+
+// Measures `type` on the calling thread: each path for about `target_s` CPU-seconds, best of `tries`, and the DRAM
+// decode pass on `stream_bytes` of weights (0 skips it; should be several times the L3 cache: ~64 MiB here, which
+// adds ~0.1 s mostly for preparing the weights). Errors: a type edgellm cannot quantize to or multiply with (the
+// message names it), or a buffer that cannot be allocated.
+Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s = 0.1, int tries = 2,
+                                       uint64_t stream_bytes = 0);
 
 }  // namespace edgellm

@@ -46,37 +46,65 @@ double prompt_ops_per_token(const ModelShape& s, int n_prompt) {
   return ops_per_token(s, n_prompt / 2) - 2.0 * head + 2.0 * head / n_prompt;
 }
 
+double prompt_act_elements_per_token(const ModelShape& s) {
+  return static_cast<double>(s.n_layer) *
+         (5.0 * s.n_embd + static_cast<double>(s.n_head) * s.head_dim + static_cast<double>(s.n_ff));
+}
+
+double attention_ops_per_token(const ModelShape& s, int ctx) {
+  return 4.0 * s.n_layer * s.n_head * s.head_dim * static_cast<double>(std::max(ctx, 0));
+}
+
 Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
                    const KernelRates& rates) {
   Prediction p;
-  const double bw = m.mem_read_gbs(threads) * 1e9 * kDecodeBandwidthEfficiency;
+  const double bw = m.mem_read_gbs(threads) * 1e9;
   // Compute scales with threads up to the physical cores (as MachineInfo::peak_int8_gops).
   const double cores =
       m.n_cores_physical > 0 ? std::min(std::max(threads, 1), m.n_cores_physical) : std::max(threads, 1);
-  // Operations per second of each path: the kernel probe of the model's type, else the generic int8 peak.
+  // Each term's rate: the type's own probe where it ran, else the generic int8 peak (see the header).
   const double peak = m.peak_int8_gops(threads) * 1e9;
-  const double decode_rate =
-      rates.decode_gops_1t > 0 ? rates.decode_gops_1t * 1e9 * cores * kDecodeKernelEfficiency : peak;
-  const double prompt_rate = rates.prompt_gops_1t > 0 ? rates.prompt_gops_1t * 1e9 * cores * kPromptKernelEfficiency
-                                                      : peak * kPrefillEfficiency;
+  const double stream = rates.decode_stream_fraction > 0 ? rates.decode_stream_fraction : kDecodeBandwidthEfficiency;
+  const double decode_rate = rates.decode_gops_1t > 0 ? rates.decode_gops_1t * 1e9 * cores : peak;
+  const double attn_decode_rate =
+      rates.attention_decode_gflops_1t > 0 ? rates.attention_decode_gflops_1t * 1e9 * cores : peak;
+  const double prompt_rate =
+      rates.prompt_gops_1t > 0 ? rates.prompt_gops_1t * 1e9 * cores : peak * kPrefillEfficiency;
+  const double attn_prompt_rate =
+      rates.attention_prompt_gflops_1t > 0 ? rates.attention_prompt_gflops_1t * 1e9 * cores : peak * kPrefillEfficiency;
+  auto div = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   n_prompt = std::max(n_prompt, 0);
   n_gen = std::max(n_gen, 0);
 
+  // Decode: the weights stream at the kernel's share of the bandwidth unless its instructions are slower; the
+  // attention reads the cache at the plain bandwidth unless its arithmetic is slower.
   const int decode_ctx = n_prompt + n_gen / 2;
   p.decode_bytes_per_token = decode_bytes_per_token(s, decode_ctx);
-  const double decode_ops = ops_per_token(s, decode_ctx);
-  const double t_mem = bw > 0 ? p.decode_bytes_per_token / bw : 0;
-  const double t_cmp = decode_rate > 0 ? decode_ops / decode_rate : 0;
-  const double t_decode = std::max(t_mem, t_cmp);
-  p.decode_tokens_per_s = t_decode > 0 && p.decode_bytes_per_token > 0 ? 1.0 / t_decode : 0;
+  const double kv_bytes = kv_bytes_per_token(s) * decode_ctx;
+  const double t_weights_mem = div(p.decode_bytes_per_token - kv_bytes, bw * stream);
+  const double t_weights_cmp = div(2.0 * s.n_params, decode_rate);
+  const double t_kv_mem = div(kv_bytes, bw * (rates.attention_decode_gflops_1t > 0 ? 1.0 : stream));
+  const double t_attn_cmp = div(attention_ops_per_token(s, decode_ctx), attn_decode_rate);
+  // One activation row per Linear call (and the head's), converted on the calling thread before its weights stream.
+  const double t_act = (prompt_act_elements_per_token(s) + s.n_embd) * rates.decode_act_ns * 1e-9;
+  const double t_decode = std::max(t_weights_mem, t_weights_cmp) + std::max(t_kv_mem, t_attn_cmp) + t_act;
+  const double t_mem = t_weights_mem + t_kv_mem, t_cmp = t_weights_cmp + t_attn_cmp + t_act;
+  p.decode_tokens_per_s = t_decode > 0 && p.decode_bytes_per_token > 0 && bw > 0 ? 1.0 / t_decode : 0;
   p.decode_bound = t_mem >= t_cmp ? "memory" : "compute";
 
   p.prompt_ops_per_token = prompt_ops_per_token(s, n_prompt);
   const double batch = std::clamp(n_prompt, 1, 512);
-  const double t_prompt_mem = bw > 0 ? (s.weight_bytes / batch) / bw : 0;
-  const double t_prompt_cmp = prompt_rate > 0 ? p.prompt_ops_per_token / prompt_rate : 0;
+  const double attn_ops = attention_ops_per_token(s, n_prompt / 2);
+  const double t_prompt_mem = div(s.weight_bytes / batch, bw * stream);
+  // The head runs once per prompt (for the last token), so its weights pay no per-call prompt cost.
+  const double layer_weights = s.n_params - std::min(static_cast<double>(s.n_vocab) * s.n_embd, s.n_params);
+  const double t_prompt_cmp = div(p.prompt_ops_per_token - attn_ops, prompt_rate) +
+                              prompt_act_elements_per_token(s) * rates.prompt_act_ns * 1e-9 / cores +
+                              layer_weights * rates.prompt_call_ns_per_weight * 1e-9 / (batch * cores) +
+                              div(attn_ops, attn_prompt_rate);
   const double t_prompt = t_prompt_mem + t_prompt_cmp;
-  p.prompt_tokens_per_s = n_prompt > 0 && t_prompt > 0 && s.n_params > 0 ? 1.0 / t_prompt : 0;
+  p.prompt_tokens_per_s =
+      n_prompt > 0 && t_prompt > 0 && s.n_params > 0 && prompt_rate > 0 ? 1.0 / t_prompt : 0;
   p.prompt_bound = t_prompt_cmp >= t_prompt_mem ? "compute" : "memory";
 
   // Weights are mmapped and all touched; the KV cache holds every token; activations are a prompt batch

@@ -44,6 +44,12 @@ double ops_per_token(const ModelShape& s, int ctx);
 // token (the head, n_vocab × n_embd, runs once, for the last token's logits) and attention at the mean context.
 double prompt_ops_per_token(const ModelShape& s, int n_prompt);
 
+// Elements of activation rows converted per prompt token (one input row per Linear call: q, k, v, gate and up read
+// n_embd, the attention output n_head × head_dim, down n_ff); the head, once per prompt, is left out.
+double prompt_act_elements_per_token(const ModelShape& s);
+// Attention operations (q·k and the weighted sum, multiply-add = 2) of one token seeing `ctx` cached positions.
+double attention_ops_per_token(const ModelShape& s, int ctx);
+
 struct Prediction {
   double prompt_tokens_per_s = 0;
   double decode_tokens_per_s = 0;
@@ -54,25 +60,23 @@ struct Prediction {
   std::string prompt_bound;
 };
 // Predicts speeds from the probe and, when given (non-zero), the kernel rates of the model's weight type
-// (measure/kernel_rates.h: the engine's own prompt and decode paths on in-cache weights):
-//   decode time per token = max(bytes / (bandwidth × kDecodeBandwidthEfficiency),
-//                               ops / (decode rate × cores × kDecodeKernelEfficiency))  at context n_prompt + n_gen/2
-//   prompt time per token = prompt_ops_per_token / (prompt rate × cores × kPromptKernelEfficiency)
-//                           + one pass over the weights per batch of up to 512 tokens, at the same bandwidth.
-// Without kernel rates both compute terms fall back to the probe's int8 peak (the older, cruder model: its
+// (measure/kernel_rates.h), with `cores` = min(threads, physical cores) and bw = MachineInfo::mem_read_gbs(threads):
+//   decode time per token = max(weight bytes / (bw × decode_stream_fraction), matmul ops / (decode rate × cores))
+//                         + max(KV bytes / bw, attention ops / (attention decode rate × cores))
+//                         + activation elements × decode_act_ns          at context n_prompt + n_gen/2;
+//   prompt time per token = matmul ops / (prompt rate × cores) + activation elements × prompt_act_ns / cores
+//                         + layer weights × prompt_call_ns_per_weight / (batch × cores)
+//                         + attention ops at the mean context / (attention prompt rate × cores)
+//                         + one pass over the weights per batch of up to 512 tokens at bw.
+// Every figure comes from the probes; a rate the probe did not give falls back to the older constants below
+// (decode_stream_fraction 0: kDecodeBandwidthEfficiency; no kernel rates at all: the int8 peak with
 // kPrefillEfficiency). Zero machine figures or an empty shape give zero predictions.
 Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
                    const KernelRates& rates = {});
 
-// Fractions of the roofs the whole model reaches. Decode streaming vs a pure read loop (docs/benchmarks.md). The
-// kernel factors compare whole-model speed with the kernel probe of the same type, both in CPU time, 1 thread,
-// Llama-3.2-1B shape, 2026-11-24 (loaded machine, so CPU time rather than wall time): pp512 ran at 0.78 of the
-// probe's prompt rate for Q4_0 and Q8_0 (the rest: attention in f32, norms, rope, activation quantization,
-// larger layer shapes than the probe's), tg128 of Q4_0 at 0.9-1.0 of its decode rate. kPrefillEfficiency is the
-// older whole-model prefill vs the int8 peak, used only without kernel rates.
+// Fallbacks for a probe that did not run (see predict()): decode streaming vs a pure read loop, and whole-model
+// prefill vs the int8 peak, both measured end to end on this project's first machine (docs/benchmarks.md).
 inline constexpr double kDecodeBandwidthEfficiency = 0.8;
-inline constexpr double kDecodeKernelEfficiency = 0.9;
-inline constexpr double kPromptKernelEfficiency = 0.8;
 inline constexpr double kPrefillEfficiency = 0.6;
 
 }  // namespace edgellm

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "kernels/ggml_type.h"
+
 namespace edgellm {
 namespace {
 
@@ -106,33 +111,141 @@ TEST(Predict, KernelRatesOfTheTypeDecideTheComputeTerms) {
   ModelShape s = shape();
   KernelRates rates;
   rates.prompt_gops_1t = 400;  // well above the machine's int8 peak (100): the GEMM path of this type
-  rates.decode_gops_1t = 1;    // a slow GEMV: 2 GOP per token at 1 GOPS makes decode compute-bound
+  rates.prompt_act_ns = 0.5;
+  rates.attention_prompt_gflops_1t = 20;
+  rates.attention_decode_gflops_1t = 10;
+  rates.decode_gops_1t = 1;  // a slow GEMV: 2 GOP per token at 1 GOPS makes decode compute-bound
+  rates.decode_stream_fraction = 0.9;
   const Prediction p = predict(s, machine(), 512, 128, 2, rates);
-  const double t_prompt = 1e9 / 512 / (30e9 * kDecodeBandwidthEfficiency) +
-                          prompt_ops_per_token(s, 512) / (400e9 * 2 * kPromptKernelEfficiency);
+  const double attn = attention_ops_per_token(s, 256);
+  const double t_prompt = 1e9 / 512 / (30e9 * 0.9) + (prompt_ops_per_token(s, 512) - attn) / (400e9 * 2) +
+                          prompt_act_elements_per_token(s) * 0.5e-9 / 2 + attn / (20e9 * 2);
   EXPECT_NEAR(p.prompt_tokens_per_s, 1 / t_prompt, 1e-6);
   EXPECT_GT(p.prompt_tokens_per_s, predict(s, machine(), 512, 128, 2).prompt_tokens_per_s);
   EXPECT_EQ(p.decode_bound, "compute");
-  EXPECT_NEAR(p.decode_tokens_per_s, 1e9 * 2 * kDecodeKernelEfficiency / ops_per_token(s, 512 + 64), 1e-9);
+  const double kv = kv_bytes_per_token(s) * (512 + 64);
+  const double t_attn = std::max(kv / 30e9, attention_ops_per_token(s, 512 + 64) / (10e9 * 2));
+  EXPECT_NEAR(p.decode_tokens_per_s, 1 / (2 * s.n_params / 2e9 + t_attn), 1e-9);
   // More threads than cores add nothing.
   EXPECT_DOUBLE_EQ(predict(s, machine(), 512, 128, 8, rates).prompt_tokens_per_s, p.prompt_tokens_per_s);
-  // A fast GEMV leaves decode memory-bound, as without rates.
+  // A fast GEMV leaves decode memory-bound: the weights at the kernel's measured share of the bandwidth.
   rates.decode_gops_1t = 1000;
-  EXPECT_EQ(predict(s, machine(), 512, 128, 2, rates).decode_bound, "memory");
-  EXPECT_DOUBLE_EQ(predict(s, machine(), 512, 128, 2, rates).decode_tokens_per_s,
-                   predict(s, machine(), 512, 128, 2).decode_tokens_per_s);
+  const Prediction fast = predict(s, machine(), 512, 128, 2, rates);
+  EXPECT_EQ(fast.decode_bound, "memory");
+  EXPECT_NEAR(fast.decode_tokens_per_s, 1 / ((fast.decode_bytes_per_token - kv) / (30e9 * 0.9) + t_attn), 1e-9);
 }
 
-TEST(KernelRates, ProbeMeasuresBothPathsAndRefusesUnknownTypes) {
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K}) {
-    auto r = probe_kernel_rates(t, 0.01, 1);
+TEST(Predict, ActivationCostWeighsPerConvertedElementNotPerOperation) {
+  ModelShape s = shape();
+  EXPECT_DOUBLE_EQ(prompt_act_elements_per_token(s), 16.0 * (5 * 2048 + 32 * 64 + 8192));
+  KernelRates rates;
+  rates.prompt_gops_1t = 400;
+  const double base = 1 / predict(s, machine(), 512, 0, 1, rates).prompt_tokens_per_s;
+  rates.prompt_act_ns = 2;
+  const double with_act = 1 / predict(s, machine(), 512, 0, 1, rates).prompt_tokens_per_s;
+  EXPECT_NEAR(with_act - base, prompt_act_elements_per_token(s) * 2e-9, 1e-12);
+}
+
+TEST(KernelRates, FitSplitsActivationPerCallAndPerOperationCosts) {
+  // Synthetic timings from the model itself (500 GOPS, 0.8 ns per activation element, 0.05 ns per weight per
+  // call); the fit must give all three back from the probe's three shapes.
+  const double gops = 500, act_ns = 0.8, call_ns = 0.05, cols = kProbeCols;
+  auto sample = [&](int64_t rows, int64_t tokens) {
+    const double r = static_cast<double>(rows), n = static_cast<double>(tokens);
+    const double t = n * cols * act_ns * 1e-9 + r * cols * (2 * n / (gops * 1e9) + call_ns * 1e-9);
+    return PromptSample{rows, tokens, 2 * r * cols * n / t};
+  };
+  KernelRates k;
+  fit_prompt_rates(sample(kPromptProbeRowsFew, kPromptProbeTokens), sample(kPromptProbeRowsMany, kPromptProbeTokens),
+                   sample(kPromptProbeRowsMany, kPromptProbeShortTokens), kProbeCols, &k);
+  EXPECT_NEAR(k.prompt_gops_1t, gops, 1e-6);
+  EXPECT_NEAR(k.prompt_act_ns, act_ns, 1e-9);
+  EXPECT_NEAR(k.prompt_call_ns_per_weight, call_ns, 1e-9);
+  // Noise that makes more rows slower per operation: no activation cost, and the model still gives the larger
+  // matrix's measured speed at its batch.
+  fit_prompt_rates(PromptSample{256, 512, 400e9}, PromptSample{1024, 512, 300e9}, PromptSample{1024, 64, 300e9}, 2048,
+                   &k);
+  EXPECT_EQ(k.prompt_act_ns, 0);
+  EXPECT_EQ(k.prompt_call_ns_per_weight, 0);
+  EXPECT_DOUBLE_EQ(k.prompt_gops_1t, 300);
+  // Unusable shapes give zeros: rows must differ, the short batch must be shorter.
+  fit_prompt_rates(PromptSample{1024, 512, 4e11}, PromptSample{1024, 512, 5e11}, PromptSample{1024, 64, 3e11}, 2048, &k);
+  EXPECT_EQ(k.prompt_gops_1t, 0);
+  fit_prompt_rates(PromptSample{256, 512, 4e11}, PromptSample{1024, 512, 5e11}, PromptSample{1024, 512, 3e11}, 2048, &k);
+  EXPECT_EQ(k.prompt_gops_1t, 0);
+  fit_prompt_rates(PromptSample{256, 512, 0}, PromptSample{1024, 512, 5e11}, PromptSample{1024, 64, 3e11}, 2048, &k);
+  EXPECT_EQ(k.prompt_gops_1t, 0);
+}
+
+TEST(KernelRates, DecodeFitSplitsActivationCostFromMultiplyAdds) {
+  const double gops = 300, act_ns = 2, cols = kProbeCols;
+  auto rate = [&](double rows) { return 2 * rows * cols / (cols * act_ns * 1e-9 + 2 * rows * cols / (gops * 1e9)); };
+  KernelRates k;
+  fit_decode_rates(rate(256), rate(1024), 256, 1024, kProbeCols, &k);
+  EXPECT_NEAR(k.decode_gops_1t, gops, 1e-6);
+  EXPECT_NEAR(k.decode_act_ns, act_ns, 1e-9);
+  fit_decode_rates(rate(256), rate(1024), 1024, 256, kProbeCols, &k);  // rows in the wrong order
+  EXPECT_EQ(k.decode_gops_1t, 0);
+}
+
+TEST(Predict, DecodeActivationCostAddsToTheStreamingTime) {
+  ModelShape s = shape();
+  KernelRates rates;
+  rates.decode_gops_1t = 1000;
+  rates.decode_stream_fraction = 0.9;
+  const double base = 1 / predict(s, machine(), 0, 16, 1, rates).decode_tokens_per_s;
+  rates.decode_act_ns = 1;
+  const double with_act = 1 / predict(s, machine(), 0, 16, 1, rates).decode_tokens_per_s;
+  EXPECT_NEAR(with_act - base, (prompt_act_elements_per_token(s) + 2048) * 1e-9, 1e-12);
+}
+
+TEST(Predict, PerCallCostWeighsMoreOnShortPrompts) {
+  ModelShape s = shape();
+  KernelRates rates;
+  rates.prompt_gops_1t = 400;
+  auto per_token = [&](int n) { return 1 / predict(s, machine(), n, 0, 1, rates).prompt_tokens_per_s; };
+  const double base128 = per_token(128), base512 = per_token(512);
+  rates.prompt_call_ns_per_weight = 0.1;
+  const double layer_weights = s.n_params - 128000.0 * 2048;
+  EXPECT_NEAR(per_token(128) - base128, layer_weights * 0.1e-9 / 128, 1e-12);
+  EXPECT_NEAR(per_token(512) - base512, layer_weights * 0.1e-9 / 512, 1e-12);
+}
+
+TEST(KernelRates, ProbeMeasuresEveryPathAndRefusesUnknownTypes) {
+  // The shapes the fit assumes: two row counts that differ, in cache, over the same columns.
+  static_assert(kPromptProbeRowsFew < kPromptProbeRowsMany);
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_K}) {
+    auto r = probe_kernel_rates(t, 0.005, 1);
     ASSERT_TRUE(r.is_ok()) << r.status().message();
     EXPECT_GT(r->prompt_gops_1t, 0.1);
+    EXPECT_GE(r->prompt_act_ns, 0);
     EXPECT_GT(r->decode_gops_1t, 0.1);
+    EXPECT_EQ(r->decode_stream_fraction, 0);  // no DRAM pass asked for
+    EXPECT_GT(r->attention_prompt_gflops_1t, 0.01);
+    EXPECT_GT(r->attention_decode_gflops_1t, 0.01);
   }
   auto bad = probe_kernel_rates(static_cast<GgmlType>(999), 0.01, 1);
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("999"), std::string::npos) << bad.status().message();
+}
+
+TEST(KernelRates, TableLookupTypesAreMeasuredOnTheirOwnKernel) {
+  // elq3_g64 has no GGUF vec_dot of its own in the usual sense: Linear runs the lookup GEMV and the LUT GEMM on
+  // tiles packed at prepare(); the probe must get through that path (not refuse the type and leave a default).
+  const std::optional<GgmlType> elq = ggml_type_from_name("elq3_g64");
+  ASSERT_TRUE(elq.has_value());
+  auto e = probe_kernel_rates(*elq, 0.005, 1);
+  ASSERT_TRUE(e.is_ok()) << e.status().message();
+  EXPECT_GT(e->prompt_gops_1t, 0.1);
+  EXPECT_GT(e->decode_gops_1t, 0.1);
+}
+
+TEST(KernelRates, DramPassGivesTheDecodeKernelsShareOfTheReadBandwidth) {
+  auto r = probe_kernel_rates(GgmlType::Q8_0, 0.005, 1, 8ull << 20);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  // 8 MiB is in L3 here, so any ratio of a working kernel to a read loop, not a DRAM figure: only its sanity.
+  EXPECT_GT(r->decode_stream_fraction, 0.01);
+  EXPECT_LT(r->decode_stream_fraction, 100);
 }
 
 TEST(Predict, LongerContextIsSlowerAndEmptyInputsGiveZero) {
