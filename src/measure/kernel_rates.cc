@@ -17,6 +17,7 @@
 #include "kernels/ops.h"
 #include "kernels/type_traits.h"
 #include "measure/probe_kernels.h"
+#include "measure/roofline.h"
 
 namespace edgellm {
 namespace {
@@ -165,9 +166,35 @@ double attention_gflops(int n_tokens, int pos0, double target_s, int tries) {
          1e-9;
 }
 
-}  // namespace
-
-namespace {
+// CPU nanoseconds per element of layer_elementwise_elements() for kElementwiseProbeTokens tokens of a
+// Llama-3.2-1B layer's element-wise ops, in the order blocks.cc runs them.
+double elementwise_ns(double target_s, int tries) {
+  constexpr int kE = 2048, kFf = 8192, kT = 16;
+  constexpr int kH = kAttentionProbeHeads, kKv = kAttentionProbeKvHeads, kD = kAttentionProbeHeadDim;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(kE * kT), xb(x.size()), norm_w(kE, 1.0f), q(kH * kD * kT), k(kKv * kD * kT);
+  std::vector<float> gate(static_cast<size_t>(kFf) * kT), up(gate.size()), act(gate.size()), inv_freq(kD / 2);
+  for (std::vector<float>* v : {&x, &xb, &q, &k, &gate, &up})
+    for (float& f : *v) f = dist(rng);
+  rope_inv_freq(kD, 500000.0f, 1.0f, nullptr, inv_freq.data());
+  const double elements = layer_elementwise_elements(kE, kH, kKv, kD, kFf) * kT;
+  auto layer = [&] {
+    for (int t = 0; t < kT; ++t) rms_norm(&x[t * kE], norm_w.data(), &xb[t * kE], kE, 1e-5f);
+    for (int t = 0; t < kT; ++t) {
+      rope(&q[t * kH * kD], kH, kD, kD, 100 + t, inv_freq.data(), RopeMode::kNormal);
+      rope(&k[t * kKv * kD], kKv, kD, kD, 100 + t, inv_freq.data(), RopeMode::kNormal);
+    }
+    add(x.data(), xb.data(), kE * kT);
+    for (int t = 0; t < kT; ++t) rms_norm(&x[t * kE], norm_w.data(), &xb[t * kE], kE, 1e-5f);
+    silu_mul(gate.data(), up.data(), act.data(), static_cast<int64_t>(kFf) * kT);  // not in place: no drift
+    add(x.data(), xb.data(), kE * kT);
+  };
+  const double per_s = best_ops_per_cpu_s(target_s, tries, elements, [&](int64_t n) {
+    for (int64_t i = 0; i < n; ++i) layer();
+  });
+  return per_s > 0 ? 1e9 / per_s : 0;
+}
 
 // Seconds per token per weight (u) and per activation element (act) through two matrices of rows_few < rows_many rows
 // of k columns, from their seconds per token: tau = k × act + rows × k × u. A negative term (noise) is dropped and
@@ -249,6 +276,7 @@ Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries
   // Half the time each: attention is a small share of a prediction, and the same for every type.
   k.attention_prompt_gflops_1t = attention_gflops(kAttentionProbePromptTokens, 0, target_s / 2, tries);
   k.attention_decode_gflops_1t = attention_gflops(1, kAttentionProbeContext - 1, target_s / 2, tries);
+  k.elementwise_ns = elementwise_ns(target_s / 2, tries);
   return k;
 }
 

@@ -9,7 +9,7 @@
 //   - the decode path on in-cache weights at the same two row counts (its compute ceiling and its per-call
 //     activation cost) and once streaming from DRAM beside a plain read of the same size (what fraction of the read
 //     bandwidth the kernel reaches);
-//   - attention over an F16 KV cache for a prompt batch and for one decode token.
+//   - attention over an F16 KV cache for a prompt batch and for one decode token, and a layer's element-wise ops.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,9 @@ struct KernelRates {
   // batch from an empty cache, and one decode token over a cache of kAttentionProbeContext positions.
   double attention_prompt_gflops_1t = 0;
   double attention_decode_gflops_1t = 0;
+  // A layer's element-wise work per token (kernels/ops.h: two RMS norms, RoPE of the query and key heads, SwiGLU,
+  // two residual adds) in CPU nanoseconds per element of layer_elementwise_elements() (measure/roofline.h).
+  double elementwise_ns = 0;
 };
 
 // Probe shapes: kProbeCols columns; the prompt path at (kPromptProbeRowsFew, kPromptProbeTokens),

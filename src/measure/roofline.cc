@@ -51,6 +51,10 @@ double prompt_act_elements_per_token(const ModelShape& s) {
          (5.0 * s.n_embd + static_cast<double>(s.n_head) * s.head_dim + static_cast<double>(s.n_ff));
 }
 
+double layer_elementwise_elements(int n_embd, int n_head, int n_head_kv, int head_dim, int n_ff) {
+  return 4.0 * n_embd + (static_cast<double>(n_head) + n_head_kv) * head_dim + static_cast<double>(n_ff);
+}
+
 double attention_ops_per_token(const ModelShape& s, int ctx) {
   return 4.0 * s.n_layer * s.n_head * s.head_dim * static_cast<double>(std::max(ctx, 0));
 }
@@ -73,6 +77,10 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
   const double attn_prompt_rate =
       rates.attention_prompt_gflops_1t > 0 ? rates.attention_prompt_gflops_1t * 1e9 * cores : peak * kPrefillEfficiency;
   auto div = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  // Norms, RoPE, SwiGLU and adds run per token on the calling thread in both phases.
+  const double t_elementwise =
+      s.n_layer * layer_elementwise_elements(s.n_embd, s.n_head, s.n_head_kv, s.head_dim, s.n_ff) *
+      rates.elementwise_ns * 1e-9;
   n_prompt = std::max(n_prompt, 0);
   n_gen = std::max(n_gen, 0);
 
@@ -87,8 +95,9 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
   const double t_attn_cmp = div(attention_ops_per_token(s, decode_ctx), attn_decode_rate);
   // One activation row per Linear call (and the head's), converted on the calling thread before its weights stream.
   const double t_act = (prompt_act_elements_per_token(s) + s.n_embd) * rates.decode_act_ns * 1e-9;
-  const double t_decode = std::max(t_weights_mem, t_weights_cmp) + std::max(t_kv_mem, t_attn_cmp) + t_act;
-  const double t_mem = t_weights_mem + t_kv_mem, t_cmp = t_weights_cmp + t_attn_cmp + t_act;
+  const double t_decode =
+      std::max(t_weights_mem, t_weights_cmp) + std::max(t_kv_mem, t_attn_cmp) + t_act + t_elementwise;
+  const double t_mem = t_weights_mem + t_kv_mem, t_cmp = t_weights_cmp + t_attn_cmp + t_act + t_elementwise;
   p.decode_tokens_per_s = t_decode > 0 && p.decode_bytes_per_token > 0 && bw > 0 ? 1.0 / t_decode : 0;
   p.decode_bound = t_mem >= t_cmp ? "memory" : "compute";
 
@@ -101,7 +110,7 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
   const double t_prompt_cmp = div(p.prompt_ops_per_token - attn_ops, prompt_rate) +
                               prompt_act_elements_per_token(s) * rates.prompt_act_ns * 1e-9 / cores +
                               layer_weights * rates.prompt_call_ns_per_weight * 1e-9 / (batch * cores) +
-                              div(attn_ops, attn_prompt_rate);
+                              div(attn_ops, attn_prompt_rate) + t_elementwise;
   const double t_prompt = t_prompt_mem + t_prompt_cmp;
   p.prompt_tokens_per_s =
       n_prompt > 0 && t_prompt > 0 && s.n_params > 0 && prompt_rate > 0 ? 1.0 / t_prompt : 0;

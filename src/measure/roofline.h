@@ -47,6 +47,9 @@ double prompt_ops_per_token(const ModelShape& s, int n_prompt);
 // Elements of activation rows converted per prompt token (one input row per Linear call: q, k, v, gate and up read
 // n_embd, the attention output n_head × head_dim, down n_ff); the head, once per prompt, is left out.
 double prompt_act_elements_per_token(const ModelShape& s);
+// Elements a layer's element-wise ops touch per token: two RMS norms and two residual adds over n_embd, RoPE over
+// the query and key heads, SwiGLU over n_ff (the unit of KernelRates::elementwise_ns).
+double layer_elementwise_elements(int n_embd, int n_head, int n_head_kv, int head_dim, int n_ff);
 // Attention operations (q·k and the weighted sum, multiply-add = 2) of one token seeing `ctx` cached positions.
 double attention_ops_per_token(const ModelShape& s, int ctx);
 
@@ -63,10 +66,12 @@ struct Prediction {
 // (measure/kernel_rates.h), with `cores` = min(threads, physical cores) and bw = MachineInfo::mem_read_gbs(threads):
 //   decode time per token = max(weight bytes / (bw × decode_stream_fraction), matmul ops / (decode rate × cores))
 //                         + max(KV bytes / bw, attention ops / (attention decode rate × cores))
-//                         + activation elements × decode_act_ns          at context n_prompt + n_gen/2;
+//                         + activation elements × decode_act_ns + n_layer × element-wise elements × elementwise_ns
+//                           at context n_prompt + n_gen/2;
 //   prompt time per token = matmul ops / (prompt rate × cores) + activation elements × prompt_act_ns / cores
 //                         + layer weights × prompt_call_ns_per_weight / (batch × cores)
 //                         + attention ops at the mean context / (attention prompt rate × cores)
+//                         + n_layer × element-wise elements × elementwise_ns (on the calling thread)
 //                         + one pass over the weights per batch of up to 512 tokens at bw.
 // Every figure comes from the probes; a rate the probe did not give falls back to the older constants below
 // (decode_stream_fraction 0: kDecodeBandwidthEfficiency; no kernel rates at all: the int8 peak with

@@ -199,6 +199,21 @@ TEST(Predict, DecodeActivationCostAddsToTheStreamingTime) {
   EXPECT_NEAR(with_act - base, (prompt_act_elements_per_token(s) + 2048) * 1e-9, 1e-12);
 }
 
+TEST(Predict, ElementwiseOpsAddPerLayerToBothPhases) {
+  ModelShape s = shape();
+  EXPECT_DOUBLE_EQ(layer_elementwise_elements(2048, 32, 8, 64, 8192), 4 * 2048 + 40 * 64 + 8192);
+  KernelRates rates;
+  rates.prompt_gops_1t = 400;
+  rates.decode_gops_1t = 1000;
+  const Prediction base = predict(s, machine(), 128, 16, 2, rates);
+  rates.elementwise_ns = 1;
+  const Prediction with = predict(s, machine(), 128, 16, 2, rates);
+  // On the calling thread: not divided by the two cores.
+  const double t = 16 * layer_elementwise_elements(2048, 32, 8, 64, 8192) * 1e-9;
+  EXPECT_NEAR(1 / with.prompt_tokens_per_s - 1 / base.prompt_tokens_per_s, t, 1e-12);
+  EXPECT_NEAR(1 / with.decode_tokens_per_s - 1 / base.decode_tokens_per_s, t, 1e-12);
+}
+
 TEST(Predict, PerCallCostWeighsMoreOnShortPrompts) {
   ModelShape s = shape();
   KernelRates rates;
@@ -223,6 +238,8 @@ TEST(KernelRates, ProbeMeasuresEveryPathAndRefusesUnknownTypes) {
     EXPECT_EQ(r->decode_stream_fraction, 0);  // no DRAM pass asked for
     EXPECT_GT(r->attention_prompt_gflops_1t, 0.01);
     EXPECT_GT(r->attention_decode_gflops_1t, 0.01);
+    EXPECT_GT(r->elementwise_ns, 0);
+    EXPECT_LT(r->elementwise_ns, 1000);  // a microsecond per float would be a broken probe
   }
   auto bad = probe_kernel_rates(static_cast<GgmlType>(999), 0.01, 1);
   ASSERT_FALSE(bad.is_ok());
