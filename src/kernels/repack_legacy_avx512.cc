@@ -9,11 +9,11 @@
 // columns 16+4v..), one vpandd and one shift+vpandd; the 5-bit types add 16 under a 64-bit mask loaded
 // straight from the tile (kmovq); Q8_0 levels are already unsigned (q + 128). Then the 16 lanes are
 // converted once and scaled by the 16 row scales (one vcvtph2ps) times the token's scale.
-// Up to kMaxTokensZmm tokens share each decoded weight vector. The 4- and 5-bit types ask for each line 6 KB
-// ahead at the step that reads it (Q4_0 8192x2048 from DRAM, one thread: best-of-15 37.9 -> 40-41 GB/s against a
-// 42 GB/s stream read in the same process); Q8_0, with half the work per byte, reads at the stream's rate
-// without it. Two tiles per pass over the activations (two weight streams) were slower (8192x2048 Q4_0 ~30 ->
-// ~19 GB/s).
+// Up to kMaxTokensZmm tokens share each decoded weight vector. The 4- and 5-bit types ask for each line 4 KB
+// ahead at the step that reads it (Q4_0 from DRAM, one thread, against the stream read of the same process:
+// 0.82-0.88 -> 0.88-0.93 at 8192x2048, 2048x8192 and 14336x4096; 4 KB best of 4-10 KB by a little); Q8_0, with
+// half the work per byte, reads at the stream's rate without it. Two tiles per pass over the activations (two
+// weight streams) were slower (8192x2048 Q4_0 ~30 -> ~19 GB/s).
 #include "kernels/repack_legacy.h"
 
 #if defined(__x86_64__)
@@ -51,7 +51,7 @@ EL_INLINE uint64_t load_u64(const uint8_t* p) {
 
 // Software prefetch distance per layout (0: none; see the header comment).
 template <const Layout& L>
-constexpr int64_t kAheadOf = L.level_bytes == 512 ? 0 : 6144;
+constexpr int64_t kAheadOf = L.level_bytes == 512 ? 0 : 4096;
 
 // One group of 16 rows for T tokens: acc[t] += Σ_columns w·x for that group. d/m: the group's 16 fp16 row
 // scales/minima; hb: its fifth-bit masks; lv: its level vectors; a: token 0's record, tokens act_stride apart.

@@ -12,7 +12,9 @@
 
 #if defined(__x86_64__)
 // GCC 12 reports its own _mm512_undefined_* helpers as maybe-uninitialized once inlined into target functions.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
