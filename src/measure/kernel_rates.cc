@@ -55,18 +55,19 @@ double best_ops_per_cpu_s(double target_s, int tries, double ops_per_rep, F&& fo
   return best;
 }
 
-// `rows` × kProbeCols weights of `type`: kPromptProbeRowsFew rows quantized from random floats, repeated (the
-// kernels' speed does not depend on the values, and quantizing a DRAM-sized matrix would cost seconds).
-AlignedBuffer make_weights(const TypeTraits& t, int64_t rows) {
+// `rows` × `cols` weights of `type`: up to `distinct` rows quantized from random floats, repeated (the kernels'
+// speed does not depend on the values, and quantizing a DRAM-sized matrix would cost seconds).
+AlignedBuffer make_weights(const TypeTraits& t, int64_t rows, int64_t cols = kProbeCols,
+                           int64_t distinct = kPromptProbeRowsFew) {
   std::mt19937 rng(11);
   std::normal_distribution<float> dist(0.0f, 0.02f);
-  const size_t rb = row_bytes(t, kProbeCols);
-  const int64_t distinct = std::min(rows, kPromptProbeRowsFew);
+  const size_t rb = row_bytes(t, cols);
+  distinct = std::min(rows, distinct);
   AlignedBuffer w(rb * static_cast<size_t>(rows));
-  std::vector<float> row(kProbeCols);
+  std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < distinct; ++r) {
     for (float& f : row) f = dist(rng);
-    t.from_float(row.data(), w.data() + rb * static_cast<size_t>(r), kProbeCols);
+    t.from_float(row.data(), w.data() + rb * static_cast<size_t>(r), cols);
   }
   for (int64_t r = distinct; r < rows; r += distinct) {
     const int64_t n = std::min(distinct, rows - r);
@@ -94,25 +95,41 @@ Result<std::vector<double>> probe_linear(GgmlType type, const TypeTraits& t, int
   return rates;
 }
 
-// The decode path streaming `bytes` of weights from DRAM over a plain read of a buffer of the same size, each the
-// best of `passes` alternating passes (CPU time: a stalled load is the thread's time, a preempted thread is not).
+// The decode path streaming at least `bytes` of weights from DRAM, as copies of kDramProbeLayer one call per matrix
+// like a model's decode step, over a plain read of a buffer of the same size; each the best of `passes` alternating
+// passes (CPU time: a stalled load is the thread's time, a preempted thread is not).
 Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64_t bytes, int passes) {
-  const int64_t rows = std::max<int64_t>(kPromptProbeRowsFew, static_cast<int64_t>(bytes / row_bytes(t, kProbeCols)));
   try {
-    AlignedBuffer w = make_weights(t, rows);
-    EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, rows, kProbeCols, w.data(), 0}));
-    const double weight_bytes = static_cast<double>(rows) * static_cast<double>(row_bytes(t, kProbeCols));
+    std::vector<AlignedBuffer> buffers;
+    std::vector<Linear> layer;
+    double weight_bytes = 0;
+    while (weight_bytes < static_cast<double>(bytes)) {
+      for (const ProbeMatrix& m : kDramProbeLayer) {
+        buffers.push_back(make_weights(t, m.rows, m.cols, 16));
+        EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, m.rows, m.cols, buffers.back().data(), 0}));
+        layer.push_back(std::move(lin));
+        weight_bytes += static_cast<double>(m.rows) * static_cast<double>(row_bytes(t, m.cols));
+      }
+    }
+    buffers.clear();  // prepare() copied the weights into its own layout (or refused the type above)
     AlignedBuffer plain(static_cast<size_t>(weight_bytes) / 64 * 64);  // zero-filled: its pages are touched
-    std::vector<float> x(kProbeCols, 0.5f), y(static_cast<size_t>(rows));
+    int64_t max_rows = 0, max_cols = 0;
+    for (const ProbeMatrix& m : kDramProbeLayer) {
+      max_rows = std::max(max_rows, m.rows);
+      max_cols = std::max(max_cols, m.cols);
+    }
+    std::vector<float> x(static_cast<size_t>(max_cols), 0.5f), y(static_cast<size_t>(max_rows));
     ThreadPool pool(1);
     MatmulScratch scratch;
-    scratch.quantized_x.resize(lin.scratch_bytes(1));
-    lin.forward(x.data(), 1, y.data(), pool, scratch);  // first touch of the packed copy
+    auto step = [&] {
+      for (const Linear& lin : layer) lin.forward(x.data(), 1, y.data(), pool, scratch);
+    };
+    step();  // first touch of the packed copies, and the scratch grows
     uint64_t sink = 0;
     double best_kernel = 0, best_read = 0;
     for (int p = 0; p < passes; ++p) {
       double c0 = cpu_seconds();
-      lin.forward(x.data(), 1, y.data(), pool, scratch);
+      step();
       double s = cpu_seconds() - c0;
       if (s > 0) best_kernel = std::max(best_kernel, weight_bytes / s);
       c0 = cpu_seconds();

@@ -34,8 +34,9 @@ struct KernelRates {
   // thread before any weight is read, so it adds to the streaming time instead of hiding under it).
   double decode_gops_1t = 0;
   double decode_act_ns = 0;
-  // Decode path from DRAM: its bytes per second over a plain streaming read's, back to back on buffers of the same
-  // size (> 1 is possible only when the buffer fits a cache); 0 = not measured.
+  // Decode path from DRAM (kDramProbeLayer): its bytes per second over a plain streaming read's, back to back on
+  // buffers of the same size (> 1 is possible only when the buffer fits a cache); 0 = not measured. Includes the
+  // per-call activation conversion, so the predictor adds decode_act_ns only when this is 0.
   double decode_stream_fraction = 0;
   // Attention (kernels/ops.h) in 1e9 floating-point operations per second (a multiply-add counts as 2): a prompt
   // batch from an empty cache, and one decode token over a cache of kAttentionProbeContext positions.
@@ -57,6 +58,14 @@ inline constexpr int64_t kPromptProbeRowsFew = 256;
 inline constexpr int64_t kPromptProbeRowsMany = 1024;
 inline constexpr int64_t kPromptProbeTokens = 512;
 inline constexpr int64_t kPromptProbeShortTokens = 64;
+// The DRAM decode pass streams copies of one Llama-3.2-1B layer (q, k, v, o, gate, up, down as rows × cols), one
+// Linear call per matrix like a decode step: per-call costs (converting the token's row, the kernel's start on each
+// matrix) then weigh as in a model, which one long matrix would hide.
+struct ProbeMatrix {
+  int64_t rows, cols;
+};
+inline constexpr ProbeMatrix kDramProbeLayer[] = {{2048, 2048}, {512, 2048},  {512, 2048}, {2048, 2048},
+                                                  {8192, 2048}, {8192, 2048}, {2048, 8192}};
 // Attention probe: a Llama-3.2-1B layer (32 query heads, 8 KV heads of 64); the prompt batch starts at position 0,
 // the decode token sees kAttentionProbeContext positions.
 inline constexpr int kAttentionProbeHeads = 32, kAttentionProbeKvHeads = 8, kAttentionProbeHeadDim = 64;
@@ -82,8 +91,8 @@ void fit_decode_rates(double ops_per_s_few, double ops_per_s_many, int64_t rows_
                       KernelRates* out);
 
 // Measures `type` on the calling thread: each path for about `target_s` CPU-seconds, best of `tries`, and the DRAM
-// decode pass on `stream_bytes` of weights (0 skips it; should be several times the L3 cache: ~64 MiB here, which
-// adds ~0.1 s mostly for preparing the weights). Errors: a type edgellm cannot quantize to or multiply with (the
+// decode pass on at least `stream_bytes` of weights (whole layers; 0 skips it; should be at least twice the L3
+// cache: 64 MiB here, which adds ~0.1-0.3 s, mostly preparing the weights). Errors: a type edgellm cannot quantize to or multiply with (the
 // message names it), or a buffer that cannot be allocated.
 Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s = 0.1, int tries = 2,
                                        uint64_t stream_bytes = 0);

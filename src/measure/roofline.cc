@@ -93,8 +93,11 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
   const double t_weights_cmp = div(2.0 * s.n_params, decode_rate);
   const double t_kv_mem = div(kv_bytes, bw * (rates.attention_decode_gflops_1t > 0 ? 1.0 : stream));
   const double t_attn_cmp = div(attention_ops_per_token(s, decode_ctx), attn_decode_rate);
-  // One activation row per Linear call (and the head's), converted on the calling thread before its weights stream.
-  const double t_act = (prompt_act_elements_per_token(s) + s.n_embd) * rates.decode_act_ns * 1e-9;
+  // One activation row per Linear call (and the head's), converted on the calling thread before its weights stream;
+  // the DRAM pass's fraction already includes it.
+  const double t_act = rates.decode_stream_fraction > 0
+                           ? 0.0
+                           : (prompt_act_elements_per_token(s) + s.n_embd) * rates.decode_act_ns * 1e-9;
   const double t_decode =
       std::max(t_weights_mem, t_weights_cmp) + std::max(t_kv_mem, t_attn_cmp) + t_act + t_elementwise;
   const double t_mem = t_weights_mem + t_kv_mem, t_cmp = t_weights_cmp + t_attn_cmp + t_act + t_elementwise;

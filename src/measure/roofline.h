@@ -66,7 +66,8 @@ struct Prediction {
 // (measure/kernel_rates.h), with `cores` = min(threads, physical cores) and bw = MachineInfo::mem_read_gbs(threads):
 //   decode time per token = max(weight bytes / (bw × decode_stream_fraction), matmul ops / (decode rate × cores))
 //                         + max(KV bytes / bw, attention ops / (attention decode rate × cores))
-//                         + activation elements × decode_act_ns + n_layer × element-wise elements × elementwise_ns
+//                         + activation elements × decode_act_ns (0 with a measured stream fraction, which has it)
+//                         + n_layer × element-wise elements × elementwise_ns
 //                           at context n_prompt + n_gen/2;
 //   prompt time per token = matmul ops / (prompt rate × cores) + activation elements × prompt_act_ns / cores
 //                         + layer weights × prompt_call_ns_per_weight / (batch × cores)
