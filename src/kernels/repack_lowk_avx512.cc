@@ -49,8 +49,10 @@ EL_TARGET_LOWK512 inline __m512i byte_k_ctrl(int k, int to = 0) {
 // Each thread walks its tiles as one forward stream; the hardware prefetchers alone leave the kernels waiting
 // (25-27 GB/s from DRAM on one Zen 5 core), so each step asks for its line kAhead bytes ahead (0: none). An asm
 // statement rather than _mm_prefetch, which GCC hoists to the top of the unrolled super-block (one burst of
-// 21-28 requests reads slower than one per step). 8 KB measured best of 2-12 KB (8192x2048, one thread, same
-// process): Q2_K 0.89 -> 1.0 of the stream read, Q3_K 0.88 -> 0.99, against 4 KB in one burst per super-block.
+// 21-28 requests reads slower than one per step). 8 KB measured best of 2-12 KB; against 4 KB in one burst per
+// super-block, one thread from DRAM, as a fraction of the stream read of the same process at 8192x2048,
+// 2048x8192 and 14336x4096: Q2_K 0.86-0.89 -> 0.91-0.99, Q3_K 0.84-0.87 -> 0.85-0.92 (Q3_K is the slowest to
+// decode, ~70 GB/s with the tile in L2, and needs fewer instructions to get closer).
 constexpr int64_t kQ2kAhead = 8192, kQ3kAhead = 8192;
 template <int64_t kAhead>
 inline void prefetch_line(const uint8_t* p) {

@@ -28,9 +28,9 @@ namespace {
 // Software prefetch on the code stream, one request per 64-byte line kAhead bytes ahead of the line being read
 // (past a tile's end it reads into the next tile, past the matrix it is a harmless hint), plus the scale line of
 // the next pair. An asm statement rather than _mm_prefetch, which GCC hoists to the top of the unrolled block
-// (one burst of 13-16 requests reads slower than one per step). 8 KB measured best of 4-12 KB for TQ2_0
-// (8192x2048 from DRAM, one thread: 0.87 -> ~1.0 of the stream read of the same process); TQ1_0 is bound by its
-// table lookups (~45 GB/s with the tile in L2) and reads ~0.8 of the stream with any distance.
+// (one burst of 13-16 requests reads slower than one per step). 8 KB measured best of 4-12 KB for TQ2_0; one
+// thread from DRAM as a fraction of the stream read of the same process (8192x2048, 2048x8192, 14336x4096):
+// TQ2_0 0.91 -> 0.98-1.0, TQ1_0 0.90-0.96 -> 0.84-0.97 (bound by its table lookups: ~48 GB/s in L2).
 constexpr int64_t kTq2Ahead = 8192, kTq1Ahead = 8192;
 template <int64_t kAhead>
 inline void prefetch_line(const uint8_t* p) {
