@@ -37,7 +37,7 @@ ModelShape preset_shape(const Preset& p, GgmlType type) {
 KernelRates probe_type_rates(const std::string& type_name, bool quick) {
   const std::optional<GgmlType> type = ggml_type_from_name(type_name);
   // The DRAM decode pass needs a matrix several times the L3 cache (32 MiB on the machines we measured).
-  Result<KernelRates> r = type ? probe_kernel_rates(*type, quick ? 0.02 : 0.1, 2, (quick ? 64ull : 128ull) << 20)
+  Result<KernelRates> r = type ? probe_kernel_rates(*type, quick ? 0.02 : 0.1, quick ? 1 : 2, (quick ? 64ull : 128ull) << 20)
                                : Result<KernelRates>(Status::error("unknown type '" + type_name + "'"));
   if (!r.is_ok()) {
     std::fprintf(stderr, "bench: note: no kernel probe for %s (%s); predicting from the int8 peak\n", type_name.c_str(),
