@@ -101,9 +101,14 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
 // super-block to its top, and 36-48 requests in one burst read slower than one per step. 6 KB measured best of
 // 3-16 KB against the stream read of the same process (Zen 5, one thread; 8192x2048, 2048x8192, 14336x4096):
 // Q4_K 0.84-0.90 -> 0.91-0.95 of the stream, Q5_K 0.78 -> 0.89-0.93, Q6_K 0.94-0.96 -> 0.97-1.0, against 8 KB
-// in bursts; longer distances read slower.
+// in bursts; longer distances read slower. Q4_K/Q5_K read another 0.01-0.06 of the stream with prefetchnta
+// (lines into L1 without displacing L2/L3; they are used within ~6 KB), Q6_K none (mixed), so it keeps T0.
 constexpr int64_t kPrefetchAhead = 6144;
-inline void prefetch_line(const uint8_t* p) { asm volatile("prefetcht0 %0" : : "m"(*(p + kPrefetchAhead))); }
+template <bool kNta>
+inline void prefetch_line(const uint8_t* p) {
+  if constexpr (kNta) asm volatile("prefetchnta %0" : : "m"(*(p + kPrefetchAhead)));
+  else asm volatile("prefetcht0 %0" : : "m"(*(p + kPrefetchAhead)));
+}
 // Rows of tile `tile` that exist (the rest are padding and are not written).
 inline __mmask16 row_mask(const RepackedWeight& w, int64_t tile) {
   const int64_t n = std::min<int64_t>(kRepackRows, w.rows - tile * kRepackRows);
@@ -137,9 +142,9 @@ EL_TARGET_RKQ void q45_tiles(const RepackedWeight& w, int64_t tile_begin, int64_
         for (int s = 0; s < 4; ++s) {
           // This step's line of levels; the first steps of sub-blocks 0-3 also take the record's 4 head lines
           // (scales), Q5_K's first step its fifth-bit line.
-          prefetch_line(q + 64 * s);
-          if (s == 0 && j < 4) prefetch_line(rec + 64 * j);
-          if (kFive && s == 1) prefetch_line(q + kQ5HighIn);
+          prefetch_line<true>(q + 64 * s);
+          if (s == 0 && j < 4) prefetch_line<true>(rec + 64 * j);
+          if (kFive && s == 1) prefetch_line<true>(q + kQ5HighIn);
           const __m512i v = load(q + 64 * s);
           __m512i lo, hi;
           if constexpr (kFive) {
@@ -197,9 +202,9 @@ EL_TARGET_RKQ void q6_tiles(const RepackedWeight& w, int64_t tile_begin, int64_t
           for (int t = 0; t < T; ++t) a[k][t] = bcast32(x[t] + kQ6ActInitAt + 4 * (4 * c + k));
         for (int s = 0; s < 4; ++s) {
           // This step's 3 lines of levels; the head's 5 lines (d, scales) at the first steps of the chunks.
-          for (int k = 0; k < 3; ++k) prefetch_line(q + 192 * s + 64 * k);
-          if (s == 0) prefetch_line(rec + kQ6ScalesAt + 64 * c);
-          if (s == 1 && c == 0) prefetch_line(rec);
+          for (int k = 0; k < 3; ++k) prefetch_line<false>(q + 192 * s + 64 * k);
+          if (s == 0) prefetch_line<false>(rec + kQ6ScalesAt + 64 * c);
+          if (s == 1 && c == 0) prefetch_line<false>(rec);
           const __m512i v0 = load(q + 192 * s), v1 = load(q + 192 * s + 64), v2 = load(q + 192 * s + 128);
           const __m512i u[4] = {
               _mm512_and_si512(v0, six), _mm512_and_si512(v1, six), _mm512_and_si512(v2, six),
