@@ -1,5 +1,6 @@
 #include "core/thread_pool.h"
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -17,12 +18,37 @@
 namespace edgellm {
 
 namespace {
-// Spinning keeps back-to-back jobs (a decode step is ~100 of them) free of wake-up latency; after this
-// many pauses (~50-100 µs) a thread sleeps on a futex so an idle or oversubscribed machine is not burned.
-constexpr int kSpinIterations = 4096;
+// Spinning keeps back-to-back jobs (a decode step is ~130 of them) free of wake-up latency: a futex wake-up
+// costs 15-40 µs in this VM (bench/thread_pool_bench Gap/), against ~0.5 µs for a spinning worker. The budget
+// covers the longest serial stretch of decode, the sampling between two tokens (~120-170 µs over a 32k
+// vocabulary here; the former 4096 pauses, ~95 µs on Zen 5, put the worker to sleep there once per token);
+// after it a thread sleeps, so an idle pool costs nothing.
+constexpr auto kSpinTime = std::chrono::microseconds(500);
+
+// Pauses once per call; false once kSpinTime has passed since the first call (the clock is read every 64
+// pauses, ~1.5 µs, so the spin loop stays a load and a pause).
+class Spinner {
+ public:
+  bool spin() {
+    EL_CPU_RELAX();
+    if (++count_ % 64 != 0) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (count_ == 64) start_ = now;
+    return now - start_ < kSpinTime;
+  }
+
+ private:
+  unsigned count_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+uint64_t pack_range(int64_t b, int64_t e) { return static_cast<uint64_t>(b) | static_cast<uint64_t>(e) << 32; }
+int64_t range_begin(uint64_t r) { return static_cast<int64_t>(r & 0xffffffffu); }
+int64_t range_end(uint64_t r) { return static_cast<int64_t>(r >> 32); }
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads < 1 ? 1 : n_threads), ranges_(std::make_unique<Range[]>(n_threads_)) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -41,12 +67,10 @@ void ThreadPool::run_impl(Thunk thunk, void* ctx) {
   generation_.fetch_add(1, std::memory_order_seq_cst);  // also publishes thunk_/ctx_/pending_
   if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
   thunk(ctx, 0, n_threads_);
-  for (int spins = 0;; ++spins) {
+  for (Spinner spinner;;) {
     int left = pending_.load(std::memory_order_acquire);
     if (left == 0) return;
-    if (spins < kSpinIterations) {
-      EL_CPU_RELAX();
-    } else {
+    if (!spinner.spin()) {
       main_waiting_.store(true, std::memory_order_seq_cst);
       left = pending_.load(std::memory_order_seq_cst);
       if (left != 0) pending_.wait(left, std::memory_order_acquire);
@@ -59,10 +83,8 @@ void ThreadPool::worker(int ith) {
   uint64_t seen = 0;
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spins = 0; gen == seen; ++spins) {
-      if (spins < kSpinIterations) {
-        EL_CPU_RELAX();
-      } else {
+    for (Spinner spinner; gen == seen;) {
+      if (!spinner.spin()) {
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
         if (generation_.load(std::memory_order_seq_cst) == seen) generation_.wait(seen, std::memory_order_acquire);
         sleepers_.fetch_sub(1, std::memory_order_relaxed);
@@ -74,6 +96,44 @@ void ThreadPool::worker(int ith) {
     thunk_(ctx_, ith, n_threads_);
     if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 && main_waiting_.load(std::memory_order_seq_cst))
       pending_.notify_one();
+  }
+}
+
+void ThreadPool::set_ranges(int64_t n) {
+  // Relaxed: run_impl's generation_ bump (seq_cst) publishes these to the workers.
+  for (int i = 0; i < n_threads_; ++i)
+    ranges_[i].bounds.store(pack_range(n * i / n_threads_, n * (i + 1) / n_threads_), std::memory_order_relaxed);
+}
+
+bool ThreadPool::take_own(int ith, int64_t grain, int64_t* b, int64_t* e) {
+  std::atomic<uint64_t>& bounds = ranges_[ith].bounds;
+  uint64_t r = bounds.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t rb = range_begin(r), re = range_end(r);
+    if (rb >= re) return false;
+    const int64_t nb = rb + grain < re ? rb + grain : re;
+    // Relaxed suffices: the items are only indices; the job's data is published by run() and collected by its
+    // end-of-job barrier.
+    if (bounds.compare_exchange_weak(r, pack_range(nb, re), std::memory_order_relaxed)) {
+      *b = rb;
+      *e = nb;
+      return true;
+    }
+  }
+}
+
+bool ThreadPool::steal(int victim, int64_t grain, int64_t* b, int64_t* e) {
+  std::atomic<uint64_t>& bounds = ranges_[victim].bounds;
+  uint64_t r = bounds.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t rb = range_begin(r), re = range_end(r);
+    if (rb >= re) return false;
+    const int64_t ne = re - grain > rb ? re - grain : rb;
+    if (bounds.compare_exchange_weak(r, pack_range(rb, ne), std::memory_order_relaxed)) {
+      *b = ne;
+      *e = re;
+      return true;
+    }
   }
 }
 

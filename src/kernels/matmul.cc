@@ -1,6 +1,9 @@
 // Linear: y = x · Wᵀ over any weight type in the traits table. Activations are converted once per call
 // to the weight's vec_dot_type; output rows are split over the thread pool, and for several tokens each
 // thread walks its rows in tiles so a tile of weight rows is read from memory once for all tokens.
+// Decode splits (row-interleaved tiles, lookup tiles, in-place GEMV rows) are balanced: each thread streams its
+// own contiguous share in chunks of ~kChunkBytes and then takes chunks left by a slower thread
+// (ThreadPool::parallel_for_balanced), so a late or preempted thread does not hold the whole step.
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -27,6 +30,10 @@ namespace {
 // Rows per tile when n_tokens > 1: 16 rows of an 8192-column Q4_0 matrix are ~74 KB, which stays in L2
 // while every token's activation row streams past it.
 constexpr int64_t kRowTile = 16;
+// Weight bytes per chunk of a balanced decode split: small enough that the threads end within ~1 µs of each other
+// (32 KB is ~0.8 µs at one core's 40 GB/s), large enough that the per-chunk cost (an uncontended CAS and a
+// kernel call, ~100 cycles) stays ~5 % of a chunk's memory time, and the owner's chunks stay one forward stream.
+constexpr size_t kChunkBytes = size_t{32} << 10;
 // From this many tokens on, the int8 GEMM (which repacks each weight tile per call) beats per-row dots.
 constexpr int64_t kGemmMinTokens = 4;
 
@@ -41,6 +48,10 @@ size_t stride_of(const WeightView& w, const TypeTraits& t) {
 }
 
 }  // namespace
+
+int64_t Linear::units_per_chunk(size_t unit_bytes) {
+  return std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / std::max<size_t>(unit_bytes, 1)));
+}
 
 Result<Linear> Linear::prepare(const WeightView& w) {
   const TypeTraits* traits = type_traits(w.type);
@@ -179,7 +190,8 @@ void Linear::forward(const float* x, int64_t n_tokens, float* y, ThreadPool& poo
     // Tiles of 16 rows over the threads; for several tokens, each tile serves all of them while it is in cache.
     const LutPacked& packed = *lut_;
     const auto gemv = lut_gemv_;
-    pool.parallel_for(packed.tiles, [&](int64_t b, int64_t e, int) {
+    const int64_t grain = units_per_chunk(kRowTile * row_bytes(*traits_, cols));
+    pool.parallel_for_balanced(packed.tiles, grain, [&](int64_t b, int64_t e, int) {
       if (n_tokens == 1) return gemv(packed, b, e, xq, x_row, 1, y, rows);
       for (int64_t t = b; t < e; ++t) gemv(packed, t, t + 1, xq, x_row, n_tokens, y, rows);
     });
@@ -262,8 +274,8 @@ void Linear::forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, flo
   for (int64_t t = 0; t < n_tokens; ++t)
     gemv_expand_acts(xq + static_cast<size_t>(t) * x_row, w_.cols, gemv_offset_,
                      acts + static_cast<size_t>(t) * act_row);
-  // Contiguous row ranges per thread: each thread streams one linear stretch of the weights.
-  pool.parallel_for(w_.rows, [&](int64_t b, int64_t e, int) {
+  // Contiguous row ranges per thread: each thread streams one linear stretch of the weights (in chunks).
+  pool.parallel_for_balanced(w_.rows, units_per_chunk(w_.row_stride), [&](int64_t b, int64_t e, int) {
     GemvTask task;
     task.w = static_cast<const uint8_t*>(w_.data);
     task.w_stride = w_.row_stride;
@@ -280,6 +292,11 @@ void Linear::forward_gemv(const uint8_t* xq, size_t x_row, int64_t n_tokens, flo
 
 bool Linear::repacked_uses_gemm(int64_t n_tokens) const {
   return gemm_ != nullptr && n_tokens >= kGemmMinTokens && n_tokens > repacked_->ops->max_tokens;
+}
+
+bool Linear::repacked_decodes(int64_t n_tokens) const {
+  return repacked_ != nullptr && n_tokens >= 1 && !repacked_uses_gemm(n_tokens) &&
+         !(lut_gemm_ != nullptr && n_tokens >= lut_tuning().gemm_min_tokens);
 }
 
 void Linear::forward_repacked(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
@@ -304,8 +321,9 @@ void Linear::forward_repacked(const uint8_t* xq, size_t x_row, int64_t n_tokens,
   const size_t act_row = ops.act_row_bytes(w_.cols);
   for (int64_t t = 0; t < n_tokens; ++t)
     ops.expand_acts(xq + static_cast<size_t>(t) * x_row, w_.cols, after + static_cast<size_t>(t) * act_row);
-  // Contiguous tile ranges per thread; up to max_tokens tokens share each pass over the weights.
-  pool.parallel_for(w.tiles, [&](int64_t b, int64_t e, int) {
+  // Contiguous tile ranges per thread (in chunks, balanced); up to max_tokens tokens share each pass over the
+  // weights.
+  pool.parallel_for_balanced(w.tiles, units_per_chunk(w.tile_bytes), [&](int64_t b, int64_t e, int) {
     for (int64_t t0 = 0; t0 < n_tokens; t0 += ops.max_tokens) {
       const int64_t n = std::min(ops.max_tokens, n_tokens - t0);
       ops.gemv(w, b, e, after + static_cast<size_t>(t0) * act_row, act_row, n, y + t0 * w_.rows, w_.rows);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "core/aligned_buffer.h"
 #include "core/status.h"
@@ -55,7 +56,20 @@ class Linear {
   // up front).
   size_t scratch_bytes(int64_t n_tokens, int n_threads = 1) const;
 
+  // Several Linears over the same input (a layer's Q/K/V projections, or its FFN gate and up): ys[i] = x · Wᵢᵀ,
+  // bit for bit what lins[i]->forward(x, n_tokens, ys[i], pool, scratch) computes. When every one of them
+  // decodes over row-interleaved tiles at this n_tokens, x is quantized and expanded once per distinct activation
+  // layout and all their tiles run as ONE pool job balanced over the threads, instead of a fork/join (and a
+  // re-quantization) per matrix; otherwise they run one after another. All lins have the same in_features;
+  // lins and ys have the same length; scratch grows if needed (size it with group_scratch_bytes).
+  static void forward_group(std::span<const Linear* const> lins, const float* x, int64_t n_tokens,
+                            std::span<float* const> ys, ThreadPool& pool, MatmulScratch& scratch);
+  // Scratch bytes forward_group needs for any 1..n_tokens tokens on n_threads.
+  static size_t group_scratch_bytes(std::span<const Linear* const> lins, int64_t n_tokens, int n_threads = 1);
+
  private:
+  friend struct GroupPlan;  // forward_group's per-member plan (matmul_group.cc)
+
   // forward() for n_tokens >= 4 with a GEMM kernel: xq holds the Q8_0 rows (x_row bytes apart) at the
   // start of scratch; the expanded rows go after them.
   void forward_gemm(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
@@ -76,6 +90,10 @@ class Linear {
   void forward_repacked(const uint8_t* xq, size_t x_row, int64_t n_tokens, float* y, ThreadPool& pool,
                         MatmulScratch& scratch) const;
   bool repacked_uses_gemm(int64_t n_tokens) const;
+  // True when forward() takes the row-interleaved decode kernel (not the GEMM) for n_tokens tokens.
+  bool repacked_decodes(int64_t n_tokens) const;
+  // Items per chunk of a balanced decode split when one item (a tile, a row) is unit_bytes of weights.
+  static int64_t units_per_chunk(size_t unit_bytes);
 
   WeightView w_;
   const TypeTraits* traits_ = nullptr;

@@ -28,9 +28,10 @@ void attention_block(const TransformerModel& m, const LayerWeights& l, int n, in
   const HParams& hp = m.hp;
   const int d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim(), hd = hp.head_dim;
   for (int t = 0; t < n; ++t) rms_norm(F(s.x) + t * d, l.attn_norm.data(), F(s.xb) + t * d, d, hp.norm_eps);
-  l.wq.forward(F(s.xb), n, F(s.q), pool, s.mm);
-  l.wk.forward(F(s.xb), n, F(s.k), pool, s.mm);
-  l.wv.forward(F(s.xb), n, F(s.v), pool, s.mm);
+  // One pool job for the three projections at decode (kernels/matmul.h forward_group).
+  const Linear* qkv[] = {&l.wq, &l.wk, &l.wv};
+  float* const qkv_out[] = {F(s.q), F(s.k), F(s.v)};
+  Linear::forward_group(qkv, F(s.xb), n, qkv_out, pool, s.mm);
   add_bias(F(s.q), l.bq, n);
   add_bias(F(s.k), l.bk, n);
   add_bias(F(s.v), l.bv, n);
@@ -73,8 +74,9 @@ void attention_block(const TransformerModel& m, const LayerWeights& l, int n, in
 void ffn_block(const TransformerModel& m, const LayerWeights& l, int n, ForwardScratch& s, ThreadPool& pool) {
   const int d = m.hp.n_embd;
   for (int t = 0; t < n; ++t) rms_norm(F(s.x) + t * d, l.ffn_norm.data(), F(s.xb) + t * d, d, m.hp.norm_eps);
-  l.w_gate.forward(F(s.xb), n, F(s.gate), pool, s.mm);
-  l.w_up.forward(F(s.xb), n, F(s.up), pool, s.mm);
+  const Linear* gate_up[] = {&l.w_gate, &l.w_up};
+  float* const gate_up_out[] = {F(s.gate), F(s.up)};
+  Linear::forward_group(gate_up, F(s.xb), n, gate_up_out, pool, s.mm);
   silu_mul(F(s.gate), F(s.up), F(s.gate), static_cast<int64_t>(n) * m.hp.n_ff);
   l.w_down.forward(F(s.gate), n, F(s.xb), pool, s.mm);
   add(F(s.x), F(s.xb), static_cast<int64_t>(n) * d);
@@ -104,7 +106,13 @@ Result<ForwardScratch> ForwardScratch::create(const TransformerModel& m, int n_b
     fl(s.scores, std::max(n_threads, 1), static_cast<int64_t>(hp.n_head / hp.n_head_kv) * n_ctx);
     fl(s.inv_freq, 1, hp.rope_dim / 2);
     size_t mm = 0;
-    for (const Linear* l : m.linears()) mm = std::max(mm, l->scratch_bytes(n_batch));
+    for (const Linear* l : m.linears()) mm = std::max(mm, l->scratch_bytes(n_batch, n_threads));
+    for (const LayerWeights& l : m.layers) {
+      const Linear* qkv[] = {&l.wq, &l.wk, &l.wv};
+      const Linear* gate_up[] = {&l.w_gate, &l.w_up};
+      mm = std::max({mm, Linear::group_scratch_bytes(qkv, n_batch, n_threads),
+                     Linear::group_scratch_bytes(gate_up, n_batch, n_threads)});
+    }
     s.mm.quantized_x.resize(mm);
   } catch (const std::bad_alloc&) {
     return Status::error("out of memory allocating activation buffers for a batch of " + std::to_string(n_batch) +
