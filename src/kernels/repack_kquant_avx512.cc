@@ -106,8 +106,10 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
 constexpr int64_t kPrefetchAhead = 6144;
 template <bool kNta>
 inline void prefetch_line(const uint8_t* p) {
-  if constexpr (kNta) asm volatile("prefetchnta %0" : : "m"(*(p + kPrefetchAhead)));
-  else asm volatile("prefetcht0 %0" : : "m"(*(p + kPrefetchAhead)));
+  if constexpr (kNta)
+    asm volatile("prefetchnta %0" : : "m"(*(p + kPrefetchAhead)));
+  else
+    asm volatile("prefetcht0 %0" : : "m"(*(p + kPrefetchAhead)));
 }
 // Rows of tile `tile` that exist (the rest are padding and are not written).
 inline __mmask16 row_mask(const RepackedWeight& w, int64_t tile) {
