@@ -147,40 +147,56 @@ Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64
 }
 
 // Attention FLOPs per CPU-second for `n_tokens` query tokens after `pos0` cached positions (token t sees
-// pos0 + t + 1 positions: q·k and the weighted sum of v, head_dim multiply-adds each, per query head).
-double attention_gflops(int n_tokens, int pos0, double target_s, int tries) {
+// pos0 + t + 1 positions: q·k and the weighted sum of v, head_dim multiply-adds each, per query head), over
+// `n_caches` separate KV caches in turn, like the layers of a decode step: enough of them put the caches out of the
+// CPU's caches as a model's are (its weights stream through between two visits of a layer's cache).
+Result<double> attention_gflops(int n_tokens, int pos0, int n_caches, double target_s, int tries) {
   constexpr int kH = kAttentionProbeHeads, kKv = kAttentionProbeKvHeads, kD = kAttentionProbeHeadDim;
   const int ctx = pos0 + n_tokens;
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> q(static_cast<size_t>(n_tokens) * kH * kD), out(q.size());
   for (float& v : q) v = dist(rng);
-  std::vector<uint16_t> k(static_cast<size_t>(ctx) * kKv * kD), v(k.size());
-  for (uint16_t& h : k) h = fp32_to_fp16(dist(rng));
-  for (uint16_t& h : v) h = fp32_to_fp16(dist(rng));
-  const int64_t stride = static_cast<int64_t>(kH / kKv) * ctx;
-  std::vector<float> scratch(static_cast<size_t>(stride));
-  AttentionArgs a;
-  a.q = q.data();
-  a.k = k.data();
-  a.v = v.data();
-  a.out = out.data();
-  a.n_tokens = n_tokens;
-  a.pos0 = pos0;
-  a.n_head = kH;
-  a.n_head_kv = kKv;
-  a.head_dim = kD;
-  a.scale = 0.125f;
-  a.scratch = scratch.data();
-  a.scratch_stride = stride;
-  ThreadPool pool(1);
-  double seen = 0;  // positions summed over the tokens
-  for (int t = 0; t < n_tokens; ++t) seen += pos0 + t + 1;
-  const double flops = 4.0 * kH * kD * seen;
-  return best_ops_per_cpu_s(target_s, tries, flops, [&](int64_t n) {
-           for (int64_t i = 0; i < n; ++i) attention(a, pool);
-         }) *
-         1e-9;
+  const size_t cache_elems = static_cast<size_t>(ctx) * kKv * kD;
+  try {
+    AlignedBuffer k(cache_elems * n_caches * sizeof(uint16_t)), v(k.size());
+    // A short random pattern repeated: the kernel's speed does not depend on the values.
+    std::vector<uint16_t> pattern(4096);
+    for (uint16_t& h : pattern) h = fp32_to_fp16(dist(rng));
+    for (size_t i = 0; i < cache_elems * n_caches; ++i) {
+      k.as<uint16_t>()[i] = pattern[i % pattern.size()];
+      v.as<uint16_t>()[i] = pattern[(i + 7) % pattern.size()];
+    }
+    const int64_t stride = static_cast<int64_t>(kH / kKv) * ctx;
+    std::vector<float> scratch(static_cast<size_t>(stride));
+    AttentionArgs a;
+    a.q = q.data();
+    a.out = out.data();
+    a.n_tokens = n_tokens;
+    a.pos0 = pos0;
+    a.n_head = kH;
+    a.n_head_kv = kKv;
+    a.head_dim = kD;
+    a.scale = 0.125f;
+    a.scratch = scratch.data();
+    a.scratch_stride = stride;
+    ThreadPool pool(1);
+    double seen = 0;  // positions summed over the tokens
+    for (int t = 0; t < n_tokens; ++t) seen += pos0 + t + 1;
+    const double flops = 4.0 * kH * kD * seen * n_caches;
+    return best_ops_per_cpu_s(target_s, tries, flops, [&](int64_t n) {
+             for (int64_t i = 0; i < n; ++i) {
+               for (int c = 0; c < n_caches; ++c) {
+                 a.k = k.as<uint16_t>() + cache_elems * c;
+                 a.v = v.as<uint16_t>() + cache_elems * c;
+                 attention(a, pool);
+               }
+             }
+           }) *
+           1e-9;
+  } catch (const std::bad_alloc&) {
+    return Status::error("kernel probe: cannot allocate the attention probe's KV caches");
+  }
 }
 
 // CPU nanoseconds per element of layer_elementwise_elements() over a batch of 16 tokens of a
@@ -291,8 +307,10 @@ Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries
     EL_ASSIGN_OR_RETURN(k.decode_stream_fraction, decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 2));
   }
   // Half the time each: attention is a small share of a prediction, and the same for every type.
-  k.attention_prompt_gflops_1t = attention_gflops(kAttentionProbePromptTokens, 0, target_s / 2, tries);
-  k.attention_decode_gflops_1t = attention_gflops(1, kAttentionProbeContext - 1, target_s / 2, tries);
+  EL_ASSIGN_OR_RETURN(k.attention_prompt_gflops_1t,
+                      attention_gflops(kAttentionProbePromptTokens, 0, 1, target_s / 2, tries));
+  EL_ASSIGN_OR_RETURN(k.attention_decode_gflops_1t,
+                      attention_gflops(1, kAttentionProbeContext - 1, kAttentionProbeDecodeCaches, target_s / 2, tries));
   k.elementwise_ns = elementwise_ns(target_s / 2, tries);
   return k;
 }
