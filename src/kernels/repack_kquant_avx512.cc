@@ -98,18 +98,18 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
 // Software prefetch, one request per 64-byte line of the record being decoded, a fixed distance ahead, issued
 // at the step that reads the line (Zen 5's hardware prefetchers alone leave these kernels at ~12-27 GB/s from
 // DRAM on one core). An asm statement rather than _mm_prefetch: GCC hoists the prefetches of a fully unrolled
-// super-block to its top, and 36-48 requests in one burst read slower than one per step. 6 KB measured best of
-// 3-16 KB against the stream read of the same process (Zen 5, one thread; 8192x2048, 2048x8192, 14336x4096):
-// Q4_K 0.84-0.90 -> 0.91-0.95 of the stream, Q5_K 0.78 -> 0.89-0.93, Q6_K 0.94-0.96 -> 0.97-1.0, against 8 KB
-// in bursts; longer distances read slower. Q4_K/Q5_K read another 0.01-0.06 of the stream with prefetchnta
-// (lines into L1 without displacing L2/L3; they are used within ~6 KB), Q6_K none (mixed), so it keeps T0.
-constexpr int64_t kPrefetchAhead = 6144;
-template <bool kNta>
+// super-block to its top, and 36-48 requests in one burst read slower than one per step. Measured against the
+// stream read of the same process (Zen 5, one thread; 8192x2048, 2048x8192, 14336x4096), from 8 KB ahead in
+// bursts (Q4_K 0.79-0.92 of the stream, Q5_K 0.76-0.80, Q6_K 0.92-0.96): Q4_K and Q5_K best with prefetchnta
+// (lines into L1 without displacing L2/L3; they are used within the distance) 8 KB ahead, better than 4, 6, 10
+// and 12 KB and than T0 at 6 KB (Q4_K 0.91-0.97, Q5_K 0.91-0.94); Q6_K with T0 6 KB ahead (0.94-1.0; NTA mixed).
+constexpr int64_t kQ45Ahead = 8192, kQ6Ahead = 6144;
+template <int64_t kAhead, bool kNta>
 inline void prefetch_line(const uint8_t* p) {
   if constexpr (kNta)
-    asm volatile("prefetchnta %0" : : "m"(*(p + kPrefetchAhead)));
+    asm volatile("prefetchnta %0" : : "m"(*(p + kAhead)));
   else
-    asm volatile("prefetcht0 %0" : : "m"(*(p + kPrefetchAhead)));
+    asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
 }
 // Rows of tile `tile` that exist (the rest are padding and are not written).
 inline __mmask16 row_mask(const RepackedWeight& w, int64_t tile) {
@@ -144,9 +144,9 @@ EL_TARGET_RKQ void q45_tiles(const RepackedWeight& w, int64_t tile_begin, int64_
         for (int s = 0; s < 4; ++s) {
           // This step's line of levels; the first steps of sub-blocks 0-3 also take the record's 4 head lines
           // (scales), Q5_K's first step its fifth-bit line.
-          prefetch_line<true>(q + 64 * s);
-          if (s == 0 && j < 4) prefetch_line<true>(rec + 64 * j);
-          if (kFive && s == 1) prefetch_line<true>(q + kQ5HighIn);
+          prefetch_line<kQ45Ahead, true>(q + 64 * s);
+          if (s == 0 && j < 4) prefetch_line<kQ45Ahead, true>(rec + 64 * j);
+          if (kFive && s == 1) prefetch_line<kQ45Ahead, true>(q + kQ5HighIn);
           const __m512i v = load(q + 64 * s);
           __m512i lo, hi;
           if constexpr (kFive) {
@@ -204,9 +204,9 @@ EL_TARGET_RKQ void q6_tiles(const RepackedWeight& w, int64_t tile_begin, int64_t
           for (int t = 0; t < T; ++t) a[k][t] = bcast32(x[t] + kQ6ActInitAt + 4 * (4 * c + k));
         for (int s = 0; s < 4; ++s) {
           // This step's 3 lines of levels; the head's 5 lines (d, scales) at the first steps of the chunks.
-          for (int k = 0; k < 3; ++k) prefetch_line<false>(q + 192 * s + 64 * k);
-          if (s == 0) prefetch_line<false>(rec + kQ6ScalesAt + 64 * c);
-          if (s == 1 && c == 0) prefetch_line<false>(rec);
+          for (int k = 0; k < 3; ++k) prefetch_line<kQ6Ahead, false>(q + 192 * s + 64 * k);
+          if (s == 0) prefetch_line<kQ6Ahead, false>(rec + kQ6ScalesAt + 64 * c);
+          if (s == 1 && c == 0) prefetch_line<kQ6Ahead, false>(rec);
           const __m512i v0 = load(q + 192 * s), v1 = load(q + 192 * s + 64), v2 = load(q + 192 * s + 128);
           const __m512i u[4] = {
               _mm512_and_si512(v0, six), _mm512_and_si512(v1, six), _mm512_and_si512(v2, six),
