@@ -5,19 +5,15 @@
 #include <limits>
 
 #include "kernels/ops_simd.h"
+#include "kernels/ops_vec.h"
 
 namespace edgellm {
 
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
-  // Accumulate in double: rows can be thousands wide and the mean of squares feeds every output.
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  // The sum of squares in double: rows can be thousands wide and the mean of squares feeds every output.
+  const double ss = vec_sum_squares(x, n);
   const float r = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
-  if (w != nullptr) {
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * r * w[i];
-  } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * r;
-  }
+  vec_scale_mul(x, r, w, y, n);
 }
 
 void rope_inv_freq(int rot_dim, float freq_base, float freq_scale, const float* factors, float* inv_freq) {
@@ -29,19 +25,14 @@ void rope_inv_freq(int rot_dim, float freq_base, float freq_scale, const float* 
 }
 
 void rope(float* x, int n_heads, int head_dim, int rot_dim, int pos, const float* inv_freq, RopeMode mode) {
+  // cos/sin once per pair for all heads, in chunks whose table fits on the stack (one chunk up to head size 512).
+  constexpr int kChunk = 256;
+  float cs[4 * kChunk];
   const int half = rot_dim / 2;
-  for (int i = 0; i < half; ++i) {
-    const float theta = static_cast<float>(pos) * inv_freq[i];
-    const float c = std::cos(theta), s = std::sin(theta);
-    // NORMAL pairs (2i, 2i+1); NEOX pairs (i, i+half).
-    const int i0 = mode == RopeMode::kNormal ? 2 * i : i;
-    const int i1 = mode == RopeMode::kNormal ? 2 * i + 1 : i + half;
-    for (int h = 0; h < n_heads; ++h) {
-      float* p = x + static_cast<int64_t>(h) * head_dim;
-      const float a = p[i0], b = p[i1];
-      p[i0] = a * c - b * s;
-      p[i1] = a * s + b * c;
-    }
+  for (int p0 = 0; p0 < half; p0 += kChunk) {
+    const int np = std::min(kChunk, half - p0);
+    rope_table(p0, np, pos, inv_freq, mode, cs);
+    vec_rope_apply(x, n_heads, head_dim, half, p0, np, cs, mode);
   }
 }
 
@@ -62,16 +53,9 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) { vec_silu_mul(gate, up, out, n); }
 
-void add(float* a, const float* b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
-}
+void add(float* a, const float* b, int64_t n) { vec_add(a, b, n); }
 
 namespace {
 

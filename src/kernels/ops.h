@@ -1,6 +1,6 @@
 // F32 element-wise and attention ops of the transformer forward pass (everything but the weight
-// matmuls, which go through Linear). Plain loops the compiler vectorises; all buffers are owned by
-// the caller and none of these functions allocate.
+// matmuls, which go through Linear). The element-wise ops run on Highway kernels (kernels/ops_vec.h), attention on
+// kernels/ops_simd.h; all buffers are owned by the caller and none of these functions allocate.
 #pragma once
 
 #include <cstdint>

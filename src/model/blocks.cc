@@ -4,8 +4,8 @@
 #include <cmath>
 #include <new>
 
-#include "core/fp16.h"
 #include "kernels/ops.h"
+#include "kernels/ops_vec.h"
 
 namespace edgellm {
 namespace {
@@ -47,10 +47,8 @@ void attention_block(const TransformerModel& m, const LayerWeights& l, int n, in
     const float* v = F(s.v) + static_cast<int64_t>(t) * kvd;
     uint16_t* kc = kv.k + static_cast<int64_t>(pos0 + t) * kvd;
     uint16_t* vc = kv.v + static_cast<int64_t>(pos0 + t) * kvd;
-    for (int i = 0; i < kvd; ++i) {
-      kc[i] = fp32_to_fp16(k[i]);
-      vc[i] = fp32_to_fp16(v[i]);
-    }
+    vec_fp32_to_fp16(k, kc, kvd);
+    vec_fp32_to_fp16(v, vc, kvd);
   }
   AttentionArgs a;
   a.q = F(s.q);

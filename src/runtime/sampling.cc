@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/ops_vec.h"
+
 namespace edgellm {
 namespace {
 
@@ -86,11 +88,8 @@ int32_t draw(Candidates& c, double u) {
 }
 
 int32_t argmax(std::span<const float> logits) {
-  if (logits.empty()) return -1;
-  size_t best = 0;
-  for (size_t i = 1; i < logits.size(); ++i)
-    if (logits[i] > logits[best]) best = i;
-  return static_cast<int32_t>(best);
+  // Vectorized (the plain loop is a load-compare-cmov chain per logit, ~0.1 ms over 32000); same answer.
+  return static_cast<int32_t>(vec_argmax(logits.data(), static_cast<int64_t>(logits.size())));
 }
 
 Result<SamplingChain> SamplingChain::create(const SamplingParams& p, int n_vocab) {
