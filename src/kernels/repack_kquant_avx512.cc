@@ -100,9 +100,9 @@ EL_TARGET_RKQ inline __m512i min_term(const ScalesMins& s, const uint8_t* pairs)
 // DRAM on one core). An asm statement rather than _mm_prefetch: GCC hoists the prefetches of a fully unrolled
 // super-block to its top, and 36-48 requests in one burst read slower than one per step. Measured against the
 // stream read of the same process (Zen 5, one thread; 8192x2048, 2048x8192, 14336x4096), from 8 KB ahead in
-// bursts (Q4_K 0.79-0.92 of the stream, Q5_K 0.76-0.80, Q6_K 0.92-0.96): Q4_K and Q5_K best with prefetchnta
-// (lines into L1 without displacing L2/L3; they are used within the distance) 8 KB ahead, better than 4, 6, 10
-// and 12 KB and than T0 at 6 KB (Q4_K 0.91-0.97, Q5_K 0.91-0.94); Q6_K with T0 6 KB ahead (0.94-1.0; NTA mixed).
+// bursts (Q4_K 0.81-0.90 of the stream, Q5_K 0.75-0.78, Q6_K 0.92-0.96) to Q4_K 0.89-0.97 and Q5_K 0.89-0.96
+// with prefetchnta 8 KB ahead, Q6_K 0.93-0.99 with T0 6 KB ahead. NTA (lines into L1 without displacing L2/L3)
+// and T0, and 6 against 8 KB, differ by less than the noise of this shared machine (±0.03-0.05).
 constexpr int64_t kQ45Ahead = 8192, kQ6Ahead = 6144;
 template <int64_t kAhead, bool kNta>
 inline void prefetch_line(const uint8_t* p) {

@@ -53,13 +53,10 @@ EL_TARGET_LOWK512 inline __m512i byte_k_ctrl(int k, int to = 0) {
 // super-block, one thread from DRAM, as a fraction of the stream read of the same process at 8192x2048,
 // 2048x8192 and 14336x4096: Q2_K 0.86-0.89 -> 0.91-0.99, Q3_K 0.84-0.87 -> 0.85-0.92 (Q3_K is the slowest to
 // decode, ~70 GB/s with the tile in L2, and needs fewer instructions to get closer).
-// Q2_K reads another 0.03-0.1 of the stream with prefetchnta (lines into L1 without displacing L2/L3; they are
-// used within 8 KB); Q3_K measured mixed and keeps T0.
 constexpr int64_t kQ2kAhead = 8192, kQ3kAhead = 8192;
-template <int64_t kAhead, bool kNta>
+template <int64_t kAhead>
 inline void prefetch_line(const uint8_t* p) {
-  if constexpr (kAhead > 0 && kNta) asm volatile("prefetchnta %0" : : "m"(*(p + kAhead)));
-  if constexpr (kAhead > 0 && !kNta) asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
+  if constexpr (kAhead > 0) asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
 }
 
 template <int NT, int64_t kAhead>
@@ -87,8 +84,8 @@ EL_TARGET_LOWK512 void gemv_q2k(const RepackedWeight& w, int64_t tile_begin, int
       for (int j = 0; j < NT; ++j) mins[j] = _mm512_slli_epi32(mins[j], 4);
       for (int i = 0; i < 4; ++i) {
         const uint8_t* g = t + 64 + 320 * i;
-        prefetch_line<kAhead, true>(g);
-        if (i == 0) prefetch_line<kAhead, true>(t);
+        prefetch_line<kAhead>(g);
+        if (i == 0) prefetch_line<kAhead>(t);
         const __m512i sv = _mm512_load_si512(g);
         const __m512i m16 = _mm512_and_si512(sv, high4);
         for (int j = 0; j < NT; ++j) mins[j] = _mm512_dpbusd_epi32(mins[j], m16, bcast4(a[j] + kQ2kActLOffset + 4 * i));
@@ -96,7 +93,7 @@ EL_TARGET_LOWK512 void gemv_q2k(const RepackedWeight& w, int64_t tile_begin, int
         for (int j = 0; j < NT; ++j)
           for (int k = 0; k < 4; ++k) sum[j][k] = _mm512_setzero_si512();
         for (int s = 0; s < 4; ++s) {
-          prefetch_line<kAhead, true>(g + 64 + 64 * s);
+          prefetch_line<kAhead>(g + 64 + 64 * s);
           const __m512i lv = _mm512_load_si512(g + 64 + 64 * s);
           for (int k = 0; k < 4; ++k) {
             const __m512i u = _mm512_and_si512(lv, crumb[k]);
@@ -188,9 +185,9 @@ EL_TARGET_LOWK512 void gemv_q3k(const RepackedWeight& w, int64_t tile_begin, int
           }
         for (int s = 0; s < 4; ++s) {
           // This step's line of levels; its group's two lines of masks and the super-block's 4 head lines.
-          prefetch_line<kAhead, false>(g + 128 + 64 * s);
-          if (s < 2) prefetch_line<kAhead, false>(g + 64 * s);
-          if (s == 2) prefetch_line<kAhead, false>(t + 64 * i);
+          prefetch_line<kAhead>(g + 128 + 64 * s);
+          if (s < 2) prefetch_line<kAhead>(g + 64 * s);
+          if (s == 2) prefetch_line<kAhead>(t + 64 * i);
           const __m512i lv = _mm512_load_si512(g + 128 + 64 * s);
           for (int k = 0; k < 4; ++k) {
             __m512i u = _mm512_and_si512(k == 3 ? _mm512_srli_epi16(lv, 2) : lv, crumb[k]);

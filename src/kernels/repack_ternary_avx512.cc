@@ -31,13 +31,10 @@ namespace {
 // (one burst of 13-16 requests reads slower than one per step). 8 KB measured best of 4-12 KB for TQ2_0; one
 // thread from DRAM as a fraction of the stream read of the same process (8192x2048, 2048x8192, 14336x4096):
 // TQ2_0 0.91 -> 0.98-1.0, TQ1_0 0.90-0.96 -> 0.84-0.97 (bound by its table lookups: ~48 GB/s in L2).
-// TQ1_0 reads another 0.01-0.1 of the stream with prefetchnta (lines into L1 without displacing L2/L3; they are
-// used within 8 KB); TQ2_0 measured mixed and keeps T0.
 constexpr int64_t kTq2Ahead = 8192, kTq1Ahead = 8192;
-template <int64_t kAhead, bool kNta>
+template <int64_t kAhead>
 inline void prefetch_line(const uint8_t* p) {
-  if constexpr (kAhead > 0 && kNta) asm volatile("prefetchnta %0" : : "m"(*(p + kAhead)));
-  if constexpr (kAhead > 0 && !kNta) asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
+  if constexpr (kAhead > 0) asm volatile("prefetcht0 %0" : : "m"(*(p + kAhead)));
 }
 
 inline int32_t load_i32(const uint8_t* p) {
@@ -64,10 +61,10 @@ EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* 
       a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
       a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
     }
-    if (b % 2 == 0) prefetch_line<kAhead, false>(lev - 64);  // the pair's scales
+    if (b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v) {
-      prefetch_line<kAhead, false>(lev + 64 * v);
+      prefetch_line<kAhead>(lev + 64 * v);
       const __m512i w = _mm512_load_si512(lev + 64 * v);
       const __m512i w0 = _mm512_and_si512(w, m0), w1 = _mm512_and_si512(w, m1), w2 = _mm512_and_si512(w, m2),
                     w3 = _mm512_and_si512(w, m3);
@@ -156,10 +153,10 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
       a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
       a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
     }
-    if (b % 2 == 0) prefetch_line<kAhead, true>(lev - 64);  // the pair's scales
+    if (b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
 #pragma GCC unroll 13
     for (int w = 0; w < kTq1Words; ++w) {
-      prefetch_line<kAhead, true>(lev + 64 * w);
+      prefetch_line<kAhead>(lev + 64 * w);
       const __m512i q = _mm512_load_si512(lev + 64 * w);
       const __mmask64 hi = _mm512_movepi8_mask(q);
       const __m512i d = lookup256(packed, q, hi);
