@@ -96,8 +96,8 @@ Result<std::vector<double>> probe_linear(GgmlType type, const TypeTraits& t, int
 }
 
 // The decode path streaming at least `bytes` of weights from DRAM, as copies of kDramProbeLayer one call per matrix
-// like a model's decode step, over a plain read of a buffer of the same size; each the best of `passes` alternating
-// passes (CPU time: a stalled load is the thread's time, a preempted thread is not).
+// like a model's decode step, over a plain read of a buffer of the same size, `passes` alternating pairs (CPU time: a
+// stalled load is the thread's time, a preempted thread is not).
 Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64_t bytes, int passes) {
   try {
     std::vector<AlignedBuffer> buffers;
@@ -125,21 +125,26 @@ Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64
       for (const Linear& lin : layer) lin.forward(x.data(), 1, y.data(), pool, scratch);
     };
     step();  // first touch of the packed copies, and the scratch grows
+    // The median of each pass's ratio to the read right after it: both see the same moment of a shared memory bus,
+    // and one disturbed pair cannot move the median as it moves a best-of-N of each.
     uint64_t sink = 0;
-    double best_kernel = 0, best_read = 0;
+    std::vector<double> ratios;
     for (int p = 0; p < passes; ++p) {
       double c0 = cpu_seconds();
       step();
-      double s = cpu_seconds() - c0;
-      if (s > 0) best_kernel = std::max(best_kernel, weight_bytes / s);
+      const double s_kernel = cpu_seconds() - c0;
       c0 = cpu_seconds();
       sink += read_sum(plain.data(), plain.size());
-      s = cpu_seconds() - c0;
-      if (s > 0) best_read = std::max(best_read, static_cast<double>(plain.size()) / s);
+      const double s_read = cpu_seconds() - c0;
+      if (s_kernel > 0 && s_read > 0)
+        ratios.push_back((weight_bytes / s_kernel) / (static_cast<double>(plain.size()) / s_read));
     }
     volatile uint64_t keep = sink;
     (void)keep;
-    return best_read > 0 ? best_kernel / best_read : 0.0;
+    if (ratios.empty()) return 0.0;
+    std::sort(ratios.begin(), ratios.end());
+    const size_t n = ratios.size();
+    return n % 2 == 1 ? ratios[n / 2] : 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]);
   } catch (const std::bad_alloc&) {
     return Status::error("kernel probe: cannot allocate " + std::to_string(bytes >> 20) +
                          " MiB of weights for the DRAM decode pass; pass a smaller stream_bytes");
@@ -304,7 +309,7 @@ Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries
                    PromptSample{kPromptProbeRowsMany, kPromptProbeShortTokens, many[1]}, kProbeCols, &k);
   fit_decode_rates(few[1], many[2], kPromptProbeRowsFew, kPromptProbeRowsMany, kProbeCols, &k);
   if (stream_bytes > 0) {
-    EL_ASSIGN_OR_RETURN(k.decode_stream_fraction, decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 2));
+    EL_ASSIGN_OR_RETURN(k.decode_stream_fraction, decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 5));
   }
   // Half the time each: attention is a small share of a prediction, and the same for every type.
   EL_ASSIGN_OR_RETURN(k.attention_prompt_gflops_1t,
