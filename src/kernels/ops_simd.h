@@ -24,4 +24,13 @@ struct F16OpKernels {
 // The kernels for the best target of this CPU (chosen on the first call).
 const F16OpKernels& f16_op_kernels();
 
+// The kernels of the target Highway's dispatch has chosen right now (tests force each target in turn; no Update).
+F16OpKernels f16_op_kernels_for_chosen_target();
+// As f16_op_kernels_for_chosen_target, but scores and weighted_sum are the session-3 kernels (a horizontal sum per
+// position and head; values re-read per vector of the head): the fallback of scalable targets and the baseline of
+// bench/attention_bench.cc.
+F16OpKernels f16_op_kernels_rowwise();
+// The Highway target (HWY_AVX3, ...) ops_simd.cc's dispatch currently runs.
+int64_t f16_ops_dispatched_target();
+
 }  // namespace edgellm

@@ -1,0 +1,143 @@
+// Decode attention over an F16 KV cache, one thread, at the Llama-3.2-1B shape (16 layers, 32 query heads, 8 KV
+// heads, head_dim 64): one iteration is one token's attention in all 16 layers (scores, softmax, weighted sum of
+// values for every KV head and its 4 query heads), so the time column is the per-token cost.
+//
+// Names:
+//   Attn/<variant>/ctx:<n>   the token sees n cached positions. variant blocked = ops_simd's kernels (scores
+//                            vectorized across positions by transpose-reduce, values in one pass for 4 heads);
+//                            rowwise = the session-3 kernels (a horizontal sum per position and head, each value
+//                            row visited once per vector of the head); attention = kernels/ops.h attention() on a
+//                            1-thread pool (the path decode runs). Enough layer caches to exceed 96 MB are read
+//                            one after another, so they come from DRAM as in a model's decode, not from the L3.
+//   StreamRead               one thread summing 96 MB with the widest loads: the roofline of this run.
+// bytes_per_second = K and V bytes read per CPU second (n · 2 KB per layer); bw_frac = that over StreamRead's.
+// Rerun, comparing variants in the same minute (noisy shared machine):
+//   build/bin/attention_bench --benchmark_filter='StreamRead|Attn/' --benchmark_repetitions=3
+//     --benchmark_min_time=0.3   (one line)
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "bench_util.h"
+#include "core/aligned_buffer.h"
+#include "core/fp16.h"
+#include "core/thread_pool.h"
+#include "kernels/ops.h"
+#include "kernels/ops_simd.h"
+
+namespace edgellm {
+namespace {
+
+constexpr int kLayers = 16, kHeads = 32, kKvHeads = 8, kHeadDim = 64;
+constexpr int kGroup = kHeads / kKvHeads, kKvDim = kKvHeads * kHeadDim;
+
+enum class Variant { kBlocked, kRowwise, kAttention };
+
+// Layer caches (K then V, each ctx rows of kKvDim halves) of N(0, 1) values, enough of them to exceed 96 MB.
+struct Caches {
+  Caches(int64_t ctx, bool hot)
+      : ctx(ctx),
+        layer_halves(2 * ctx * kKvDim),
+        count(hot ? 1 : std::max<int64_t>(kLayers, static_cast<int64_t>(bench::kDramBytes) / (layer_halves * 2) + 1)),
+        buf(static_cast<size_t>(count * layer_halves) * sizeof(uint16_t)) {
+    const std::vector<float> f = bench::random_floats(4099, 3);  // a prime-length pattern, so rows differ
+    std::vector<uint16_t> h(f.size());
+    for (size_t i = 0; i < f.size(); ++i) h[i] = fp32_to_fp16(f[i]);
+    auto* p = reinterpret_cast<uint16_t*>(buf.data());
+    for (int64_t i = 0; i < count * layer_halves; ++i) p[i] = h[static_cast<size_t>(i) % h.size()];
+  }
+  const uint16_t* k(int64_t layer) const { return reinterpret_cast<const uint16_t*>(buf.data()) + layer * layer_halves; }
+  const uint16_t* v(int64_t layer) const { return k(layer) + ctx * kKvDim; }
+  int64_t ctx, layer_halves, count;
+  AlignedBuffer buf;
+};
+
+// One token's attention in one layer with the given kernels, as attention() runs it on one thread.
+void attend(const F16OpKernels& kern, const uint16_t* k, const uint16_t* v, int64_t n, const float* q, float* scores,
+            float* out) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
+  for (int kvh = 0; kvh < kKvHeads; ++kvh) {
+    const int64_t head0 = static_cast<int64_t>(kvh) * kGroup * kHeadDim;
+    kern.scores(n, kHeadDim, k + kvh * kHeadDim, kKvDim, q + head0, kGroup, scale, scores);
+    for (int h = 0; h < kGroup; ++h) kern.softmax(scores + h * n, n);
+    kern.weighted_sum(n, kHeadDim, v + kvh * kHeadDim, kKvDim, scores, kGroup, out + head0);
+  }
+}
+
+void BM_Attn(benchmark::State& state, Variant variant, bool hot) {
+  const int64_t ctx = state.range(0);
+  const Caches caches(ctx, hot);
+  const F16OpKernels kern = variant == Variant::kRowwise ? f16_op_kernels_rowwise() : f16_op_kernels();
+  const std::vector<float> q = bench::random_floats(kHeads * kHeadDim, 5);
+  std::vector<float> out(kHeads * kHeadDim), scores(static_cast<size_t>(kGroup * ctx));
+  ThreadPool pool(1);
+  AttentionArgs a;
+  a.q = q.data();
+  a.out = out.data();
+  a.n_tokens = 1;
+  a.pos0 = static_cast<int>(ctx - 1);
+  a.n_head = kHeads;
+  a.n_head_kv = kKvHeads;
+  a.head_dim = kHeadDim;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
+  a.scratch = scores.data();
+  a.scratch_stride = static_cast<int64_t>(scores.size());
+  int64_t next = 0;
+  for (auto _ : state) {
+    for (int l = 0; l < kLayers; ++l, next = (next + 1) % caches.count) {
+      if (variant == Variant::kAttention) {
+        a.k = caches.k(next);
+        a.v = caches.v(next);
+        attention(a, pool);
+      } else {
+        attend(kern, caches.k(next), caches.v(next), ctx, q.data(), scores.data(), out.data());
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  bench::set_bytes(state, static_cast<size_t>(kLayers * caches.layer_halves) * sizeof(uint16_t));
+}
+
+BENCHMARK(bench::stream_read)->Name("StreamRead")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Attn, hot_rowwise, Variant::kRowwise, true)
+    ->Name("Hot/rowwise")
+    ->ArgName("ctx")
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Attn, hot_blocked, Variant::kBlocked, true)
+    ->Name("Hot/blocked")
+    ->ArgName("ctx")
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Attn, rowwise, Variant::kRowwise, false)
+    ->Name("Attn/rowwise")
+    ->ArgName("ctx")
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(640)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Attn, blocked, Variant::kBlocked, false)
+    ->Name("Attn/blocked")
+    ->ArgName("ctx")
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(640)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Attn, attention, Variant::kAttention, false)
+    ->Name("Attn/attention")
+    ->ArgName("ctx")
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(640)
+    ->Arg(2048)
+    ->Arg(8192)
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace edgellm
