@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <iterator>
+#include <span>
 #include <cstring>
 #include <new>
 #include <random>
@@ -118,11 +120,20 @@ Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64
       max_rows = std::max(max_rows, m.rows);
       max_cols = std::max(max_cols, m.cols);
     }
-    std::vector<float> x(static_cast<size_t>(max_cols), 0.5f), y(static_cast<size_t>(max_rows));
+    std::vector<float> x(static_cast<size_t>(max_cols), 0.5f), y(static_cast<size_t>(3 * max_rows));
+    float* const ys[] = {y.data(), y.data() + max_rows, y.data() + 2 * max_rows};
     ThreadPool pool(1);
     MatmulScratch scratch;
+    // As blocks.cc runs a layer: q/k/v and gate/up as groups over one input (one activation conversion each).
     auto step = [&] {
-      for (const Linear& lin : layer) lin.forward(x.data(), 1, y.data(), pool, scratch);
+      for (size_t l = 0; l < layer.size(); l += std::size(kDramProbeLayer)) {
+        const Linear* qkv[] = {&layer[l], &layer[l + 1], &layer[l + 2]};
+        const Linear* gate_up[] = {&layer[l + 4], &layer[l + 5]};
+        Linear::forward_group(qkv, x.data(), 1, std::span<float* const>(ys, 3), pool, scratch);
+        layer[l + 3].forward(x.data(), 1, y.data(), pool, scratch);
+        Linear::forward_group(gate_up, x.data(), 1, std::span<float* const>(ys, 2), pool, scratch);
+        layer[l + 6].forward(x.data(), 1, y.data(), pool, scratch);
+      }
     };
     step();  // first touch of the packed copies, and the scratch grows
     // The median of each pass's ratio to the read right after it: both see the same moment of a shared memory bus,

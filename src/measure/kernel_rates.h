@@ -59,8 +59,8 @@ inline constexpr int64_t kPromptProbeRowsFew = 256;
 inline constexpr int64_t kPromptProbeRowsMany = 1024;
 inline constexpr int64_t kPromptProbeTokens = 512;
 inline constexpr int64_t kPromptProbeShortTokens = 64;
-// The DRAM decode pass streams copies of one Llama-3.2-1B layer (q, k, v, o, gate, up, down as rows × cols), one
-// Linear call per matrix like a decode step: per-call costs (converting the token's row, the kernel's start on each
+// The DRAM decode pass streams copies of one Llama-3.2-1B layer (q, k, v, o, gate, up, down as rows × cols, in this
+// order: q/k/v and gate/up run as Linear::forward_group, the others alone, like a decode step in blocks.cc): per-call costs (converting the token's row, the kernel's start on each
 // matrix) then weigh as in a model, which one long matrix would hide.
 struct ProbeMatrix {
   int64_t rows, cols;
