@@ -2,7 +2,7 @@
 // to the weight's vec_dot_type; output rows are split over the thread pool, and for several tokens each
 // thread walks its rows in tiles so a tile of weight rows is read from memory once for all tokens.
 // Decode splits (row-interleaved tiles, lookup tiles, in-place GEMV rows) are balanced: each thread streams its
-// own contiguous share in chunks of ~kChunkBytes and then takes chunks left by a slower thread
+// own contiguous share in chunks of kChunkBytes and then takes chunks left by a stalled thread
 // (ThreadPool::parallel_for_balanced), so a late or preempted thread does not hold the whole step.
 #include "kernels/matmul.h"
 
@@ -30,10 +30,12 @@ namespace {
 // Rows per tile when n_tokens > 1: 16 rows of an 8192-column Q4_0 matrix are ~74 KB, which stays in L2
 // while every token's activation row streams past it.
 constexpr int64_t kRowTile = 16;
-// Weight bytes per chunk of a balanced decode split: small enough that the threads end within ~1 µs of each other
-// (32 KB is ~0.8 µs at one core's 40 GB/s), large enough that the per-chunk cost (an uncontended CAS and a
-// kernel call, ~100 cycles) stays ~5 % of a chunk's memory time, and the owner's chunks stay one forward stream.
-constexpr size_t kChunkBytes = size_t{32} << 10;
+// Weight bytes per chunk of a balanced decode split. Measured end to end (TQ1_0 1B, 2 threads, SCHED_FIFO,
+// alternating runs): 32 KB chunks decode ~7 % slower than one chunk per thread, 128 KB ~2.5 %, 256 KB within
+// the noise of it; every kernel call restarts its loops and prefetch stream. 256 KB (~6 µs at one core's
+// 40 GB/s) still hands the work of a thread stalled for longer (a preempted vCPU: 0.1-60 ms seen in pool
+// traces) to the other, and small matrices (2048x512) stay one chunk per thread.
+constexpr size_t kChunkBytes = size_t{256} << 10;
 // From this many tokens on, the int8 GEMM (which repacks each weight tile per call) beats per-row dots.
 constexpr int64_t kGemmMinTokens = 4;
 

@@ -56,10 +56,10 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
                            GgmlType::TQ1_0, GgmlType::TQ2_0};
 
 TEST(LinearThreads, BalancedSplitMatchesOneThreadBitForBit) {
-  // 4096 columns make tiles of 17-70 KB, so the split runs chunks of one tile and the threads steal.
+  // 1000 rows of 4096 columns are 63 tiles of 14-70 KB: several 256 KB chunks per thread, so threads steal.
   for (GgmlType type : kTypes) {
-    for (int64_t rows : {int64_t{1}, int64_t{17}, int64_t{300}}) {
-      const int64_t cols = rows == 300 ? 4096 : 512;
+    for (int64_t rows : {int64_t{1}, int64_t{17}, int64_t{1000}}) {
+      const int64_t cols = rows == 1000 ? 4096 : 512;
       const Weight w = make_linear(type, rows, cols, 3);
       for (int64_t n_tokens : {int64_t{1}, int64_t{3}}) {
         const std::vector<float> x = random_x(n_tokens * cols, 5);
