@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 
 #include "edgellm/edgellm.h"
 
@@ -118,6 +120,35 @@ TEST(Sampler, SameSeedSameTokensDifferentSeedDiffers) {
   std::vector<int32_t> sd;
   for (int i = 0; i < 64; ++i) sd.push_back(c->sample(kLogits));
   EXPECT_NE(sa, sd);
+}
+
+// The chain's top-k selection must keep exactly what top_k() keeps over all candidates, ties included: replay the
+// chain's documented draw (53 bits of its mt19937_64) over the reference candidates.
+TEST(Sampler, TopKSelectionMatchesFullSortWithTies) {
+  std::mt19937 gen(5);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  for (int n_vocab : {7, 1000, 32000}) {
+    std::vector<float> logits(static_cast<size_t>(n_vocab));
+    for (float& x : logits) x = std::round(nd(gen) * 2.0f) / 2.0f;  // many equal logits
+    for (int k : {1, 2, 40, std::min(n_vocab - 1, 999)}) {
+      SamplerParams p;
+      p.temperature = 1.0f;
+      p.top_k = k;
+      p.top_p = 1.0f;
+      p.min_p = 0.0f;
+      p.seed = 99;
+      auto s = make(p, n_vocab);
+      Candidates ref;
+      for (int i = 0; i < n_vocab; ++i) ref.push_back({i, logits[static_cast<size_t>(i)], 0.0f});
+      top_k(ref, k);
+      std::mt19937_64 rng(p.seed);
+      for (int t = 0; t < 10; ++t) {
+        Candidates c = ref;  // draw() rewrites the probabilities
+        const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+        ASSERT_EQ(s->sample(logits), draw(c, u)) << "vocab " << n_vocab << " k " << k << " draw " << t;
+      }
+    }
+  }
 }
 
 TEST(Sampler, DrawFrequenciesMatchSoftmax) {
