@@ -111,33 +111,13 @@ BENCHMARK_CAPTURE(BM_Attn, hot_blocked, Variant::kBlocked, true)
     ->ArgName("ctx")
     ->Arg(256)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Attn, rowwise, Variant::kRowwise, false)
-    ->Name("Attn/rowwise")
-    ->ArgName("ctx")
-    ->Arg(128)
-    ->Arg(512)
-    ->Arg(640)
-    ->Arg(2048)
-    ->Arg(8192)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Attn, blocked, Variant::kBlocked, false)
-    ->Name("Attn/blocked")
-    ->ArgName("ctx")
-    ->Arg(128)
-    ->Arg(512)
-    ->Arg(640)
-    ->Arg(2048)
-    ->Arg(8192)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Attn, attention, Variant::kAttention, false)
-    ->Name("Attn/attention")
-    ->ArgName("ctx")
-    ->Arg(128)
-    ->Arg(512)
-    ->Arg(640)
-    ->Arg(2048)
-    ->Arg(8192)
-    ->Unit(benchmark::kMillisecond);
+// The 1B decode contexts every out-of-cache variant runs at.
+void contexts(benchmark::internal::Benchmark* b) {
+  b->ArgName("ctx")->Arg(128)->Arg(512)->Arg(640)->Arg(2048)->Arg(8192)->Unit(benchmark::kMillisecond);
+}
+BENCHMARK_CAPTURE(BM_Attn, rowwise, Variant::kRowwise, false)->Name("Attn/rowwise")->Apply(contexts);
+BENCHMARK_CAPTURE(BM_Attn, blocked, Variant::kBlocked, false)->Name("Attn/blocked")->Apply(contexts);
+BENCHMARK_CAPTURE(BM_Attn, attention, Variant::kAttention, false)->Name("Attn/attention")->Apply(contexts);
 
 }  // namespace
 }  // namespace edgellm
