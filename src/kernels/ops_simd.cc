@@ -65,7 +65,7 @@ constexpr int kHeadBlock = 4;
 // sum per (position, head). The path of scalable targets (SVE) and of head sizes below one vector; the baseline of
 // bench/attention_bench.cc.
 void ScoresF16Rowwise(int64_t n, int64_t hd, const uint16_t* k, int64_t stride, const float* q, int64_t g, float scale,
-               float* scores) {
+                      float* scores) {
   const hn::ScalableTag<float> df;
   const hn::Rebind<hwy::float16_t, decltype(df)> dh;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df)), full = hd / N * N;
@@ -100,7 +100,7 @@ void ScoresF16Rowwise(int64_t n, int64_t hd, const uint16_t* k, int64_t stride, 
 // out[h·hd + i] = Σ_j p[h·n + j]·v[j·stride + i] for i < hd, h < g (out is overwritten): one vector of the head
 // at a time over all positions (each value row is visited hd / N times). Fallback and baseline like ScoresF16Rowwise.
 void WeightedSumF16Rowwise(int64_t n, int64_t hd, const uint16_t* v, int64_t stride, const float* p, int64_t g,
-                    float* out) {
+                           float* out) {
   const hn::ScalableTag<float> df;
   const hn::Rebind<hwy::float16_t, decltype(df)> dh;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df)), full = hd / N * N;
