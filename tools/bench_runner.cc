@@ -247,7 +247,7 @@ Status measure_config(Session& session, const Model& model, const ConfigSpec& sp
   run->latency_trace_ms = reps.back().token_ms;
   run->peak_rss_bytes = peak_rss_bytes();
 
-  const ModelShape shape = shape_of(info);
+  const ModelShape shape = spec.shape.groups.empty() ? shape_of(info) : spec.shape;
   const MachineInfo& m = *ctx.machine;
   const int decode_ctx = static_cast<int>(spec.n_prompt + spec.n_gen / 2);
   run->bytes_per_token = decode_bytes_per_token(shape, decode_ctx);

@@ -51,7 +51,8 @@ struct ConfigSpec {
   double duration_s = 0;  // > 0: repeat until this many seconds passed (at least one repetition)
   uint32_t seed = 1234;
   std::string label;  // for progress lines
-  KernelRates rates;  // the model type's kernel probe, for the prediction (zero: the older peak-based model)
+  std::vector<TypedKernelRates> rates;  // the kernel probe per weight type (empty: the older peak-based model)
+  ModelShape shape;  // the model's per-type shape for roofline and prediction (no groups: from its ModelInfo)
 };
 
 struct MeasureContext {

@@ -180,7 +180,9 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
     Result<LoadedModel> lm = load_model(o, item, file);
     if (!lm.is_ok()) return fail(kExitRuntime, lm.status().message());
     const ModelInfo& info = lm->model->info();
-    const KernelRates rates = probe_type_rates(info.weight_type, quick_probe);
+    Result<ModelShape> shape = model_shape(info, lm->path, o.models.empty() ? find_preset(o.preset) : nullptr);
+    if (!shape.is_ok()) return fail(kExitRuntime, shape.status().message());
+    const std::vector<TypedKernelRates> rates = probe_model_rates(*shape, quick_probe);
     for (int threads : o.threads) {
       SessionOptions so;
       so.n_threads = threads;
@@ -202,7 +204,7 @@ int bench(const BenchFlags& flags, const std::string& command, bool quick_probe,
             run.load_s = lm->load_s;
             run.n_prompt = p;
             run.n_gen = n;
-            ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type, rates};
+            ConfigSpec spec{p, n, o.reps, o.duration_s, o.seed, info.weight_type, rates, *shape};
             // With a peer, each engine's run is bracketed by bandwidth measurements at its thread count.
             const int bw_threads = threads > 0 ? threads : std::max(1, machine->n_cores_physical);
             if (o.compare_llamacpp) run.bandwidth = BandwidthBracket{read_gbs(bw_threads), 0};

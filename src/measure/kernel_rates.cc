@@ -8,6 +8,7 @@
 #include <span>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -58,9 +59,9 @@ double best_ops_per_cpu_s(double target_s, int tries, double ops_per_rep, F&& fo
 }
 
 // `rows` × `cols` weights of `type`: up to `distinct` rows quantized from random floats, repeated (the kernels'
-// speed does not depend on the values, and quantizing a DRAM-sized matrix would cost seconds).
-AlignedBuffer make_weights(const TypeTraits& t, int64_t rows, int64_t cols = kProbeCols,
-                           int64_t distinct = kPromptProbeRowsFew) {
+// speed does not depend on the values, and quantizing even the in-cache probe matrices row by row costs more than
+// timing them with the k-quants' scale search).
+AlignedBuffer make_weights(const TypeTraits& t, int64_t rows, int64_t cols = kProbeCols, int64_t distinct = 16) {
   std::mt19937 rng(11);
   std::normal_distribution<float> dist(0.0f, 0.02f);
   const size_t rb = row_bytes(t, cols);
@@ -98,27 +99,30 @@ Result<std::vector<double>> probe_linear(GgmlType type, const TypeTraits& t, int
 }
 
 // The decode path streaming at least `bytes` of weights from DRAM, as copies of kDramProbeLayer one call per matrix
-// like a model's decode step, over a plain read of a buffer of the same size, `passes` alternating pairs (CPU time: a
-// stalled load is the thread's time, a preempted thread is not).
-Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64_t bytes, int passes) {
+// like a model's decode step, over a plain read of `plain` (at least 2x the L3 cache, as the weights: both then
+// stream from DRAM and their bytes per second compare), `passes` alternating pairs (CPU time: a stalled load is the
+// thread's time, a preempted thread is not).
+Result<double> decode_stream_fraction(GgmlType type, const TypeTraits& t, uint64_t bytes, int passes,
+                                      const AlignedBuffer& plain) {
   try {
-    std::vector<AlignedBuffer> buffers;
+    // Every matrix is prepared from one source: its rows of kProbeCols weights are whole blocks, so a row of a wider
+    // matrix is several of them side by side. Its bytes need not be distinct: prepare() copies them into the
+    // matrix's own layout (or refuses the type), and those copies are what streams.
+    int64_t max_weights = 0, max_cols = 0, max_rows = 0;
+    for (const ProbeMatrix& m : kDramProbeLayer) {
+      max_weights = std::max(max_weights, m.rows * m.cols);
+      max_cols = std::max(max_cols, m.cols);
+      max_rows = std::max(max_rows, m.rows);
+    }
+    const AlignedBuffer source = make_weights(t, max_weights / kProbeCols, kProbeCols, 16);
     std::vector<Linear> layer;
     double weight_bytes = 0;
     while (weight_bytes < static_cast<double>(bytes)) {
       for (const ProbeMatrix& m : kDramProbeLayer) {
-        buffers.push_back(make_weights(t, m.rows, m.cols, 16));
-        EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, m.rows, m.cols, buffers.back().data(), 0}));
+        EL_ASSIGN_OR_RETURN(Linear lin, Linear::prepare(WeightView{type, m.rows, m.cols, source.data(), 0}));
         layer.push_back(std::move(lin));
         weight_bytes += static_cast<double>(m.rows) * static_cast<double>(row_bytes(t, m.cols));
       }
-    }
-    buffers.clear();  // prepare() copied the weights into its own layout (or refused the type above)
-    AlignedBuffer plain(static_cast<size_t>(weight_bytes) / 64 * 64);  // zero-filled: its pages are touched
-    int64_t max_rows = 0, max_cols = 0;
-    for (const ProbeMatrix& m : kDramProbeLayer) {
-      max_rows = std::max(max_rows, m.rows);
-      max_cols = std::max(max_cols, m.cols);
     }
     std::vector<float> x(static_cast<size_t>(max_cols), 0.5f), y(static_cast<size_t>(3 * max_rows));
     float* const ys[] = {y.data(), y.data() + max_rows, y.data() + 2 * max_rows};
@@ -298,7 +302,11 @@ void fit_prompt_rates(const PromptSample& few, const PromptSample& many, const P
   out->prompt_call_ns_per_weight = per_call * 1e9;
 }
 
-Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries, uint64_t stream_bytes) {
+namespace {
+
+// probe_matmul_rates() of one type, the DRAM pass reading `plain` beside its weights (null: no DRAM pass).
+Result<KernelRates> probe_one_type(GgmlType type, double target_s, int tries, uint64_t stream_bytes,
+                                   const AlignedBuffer* plain) {
   const TypeTraits* t = type_traits(type);
   if (t == nullptr || t->from_float == nullptr || t->vec_dot == nullptr) {
     const char* name = ggml_type_name(static_cast<uint32_t>(type));
@@ -319,15 +327,59 @@ Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries
                    PromptSample{kPromptProbeRowsMany, kPromptProbeTokens, many[0]},
                    PromptSample{kPromptProbeRowsMany, kPromptProbeShortTokens, many[1]}, kProbeCols, &k);
   fit_decode_rates(few[1], many[2], kPromptProbeRowsFew, kPromptProbeRowsMany, kProbeCols, &k);
-  if (stream_bytes > 0) {
-    EL_ASSIGN_OR_RETURN(k.decode_stream_fraction, decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 5));
+  if (plain != nullptr) {
+    EL_ASSIGN_OR_RETURN(k.decode_stream_fraction,
+                        decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 5, *plain));
   }
-  // Half the time each: attention is a small share of a prediction, and the same for every type.
-  EL_ASSIGN_OR_RETURN(k.attention_prompt_gflops_1t,
+  return k;
+}
+
+}  // namespace
+
+std::vector<Result<KernelRates>> probe_matmul_rates(std::span<const GgmlType> types, double target_s, int tries,
+                                                    uint64_t stream_bytes) {
+  // One plain-read buffer for every type's DRAM pass: zero-filling it (its pages touched before any timing) costs
+  // about as much CPU as the pass itself.
+  std::optional<AlignedBuffer> plain;
+  std::vector<Result<KernelRates>> out;
+  for (const GgmlType type : types) {
+    const double c0 = cpu_seconds();
+    if (stream_bytes > 0 && !plain) {
+      try {
+        plain.emplace(static_cast<size_t>(std::max<uint64_t>(stream_bytes, 64)) / 64 * 64);
+      } catch (const std::bad_alloc&) {
+        out.push_back(Status::error("kernel probe: cannot allocate " + std::to_string(stream_bytes >> 20) +
+                                    " MiB for the DRAM pass's plain read; pass a smaller stream_bytes"));
+        continue;
+      }
+    }
+    out.push_back(probe_one_type(type, target_s, tries, stream_bytes, plain ? &*plain : nullptr));
+    if (out.back().is_ok()) out.back()->probe_cpu_s = cpu_seconds() - c0;
+  }
+  return out;
+}
+
+Result<KernelRates> probe_matmul_rates(GgmlType type, double target_s, int tries, uint64_t stream_bytes) {
+  return std::move(probe_matmul_rates(std::span<const GgmlType>(&type, 1), target_s, tries, stream_bytes).front());
+}
+
+Status probe_shared_rates(double target_s, int tries, KernelRates* out) {
+  const double c0 = cpu_seconds();
+  // Half the time each: attention is a small share of a prediction.
+  EL_ASSIGN_OR_RETURN(out->attention_prompt_gflops_1t,
                       attention_gflops(kAttentionProbePromptTokens, 0, 1, target_s / 2, tries));
-  EL_ASSIGN_OR_RETURN(k.attention_decode_gflops_1t,
+  EL_ASSIGN_OR_RETURN(out->attention_decode_gflops_1t,
                       attention_gflops(1, kAttentionProbeContext - 1, kAttentionProbeDecodeCaches, target_s / 2, tries));
-  k.elementwise_ns = elementwise_ns(target_s / 2, tries);
+  out->elementwise_ns = elementwise_ns(target_s / 2, tries);
+  out->probe_cpu_s = cpu_seconds() - c0;
+  return Status::ok();
+}
+
+Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s, int tries, uint64_t stream_bytes) {
+  EL_ASSIGN_OR_RETURN(KernelRates k, probe_matmul_rates(type, target_s, tries, stream_bytes));
+  const double matmul_s = k.probe_cpu_s;
+  EL_RETURN_IF_ERROR(probe_shared_rates(target_s, tries, &k));
+  k.probe_cpu_s += matmul_s;
   return k;
 }
 

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "core/status.h"
 #include "kernels/ggml_type.h"
@@ -46,6 +48,9 @@ struct KernelRates {
   // A layer's element-wise work per token (kernels/ops.h: two RMS norms, RoPE of the query and key heads, SwiGLU,
   // two residual adds) in CPU nanoseconds per element of layer_elementwise_elements() (measure/roofline.h).
   double elementwise_ns = 0;
+  // CPU seconds the probe of this type's matmul fields took (its share of the DRAM pass's plain buffer included),
+  // or of the shared fields for probe_shared_rates().
+  double probe_cpu_s = 0;
 };
 
 // Probe shapes: kProbeCols columns; the prompt path at (kPromptProbeRowsFew, kPromptProbeTokens),
@@ -101,5 +106,15 @@ void fit_decode_rates(double ops_per_s_few, double ops_per_s_many, int64_t rows_
 // message names it), or a buffer that cannot be allocated.
 Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s = 0.1, int tries = 2,
                                        uint64_t stream_bytes = 0);
+
+// The parts of probe_kernel_rates(): the weight type's matmul fields (prompt and decode paths, the DRAM pass), and
+// the fields no weight type changes (attention, element-wise ops) into `out`, so a model of several weight types
+// measures those once.
+Result<KernelRates> probe_matmul_rates(GgmlType type, double target_s = 0.1, int tries = 2, uint64_t stream_bytes = 0);
+// The same for each of `types` in turn (one Result each, in order), their DRAM passes sharing one plain-read
+// buffer of `stream_bytes`.
+std::vector<Result<KernelRates>> probe_matmul_rates(std::span<const GgmlType> types, double target_s, int tries,
+                                                    uint64_t stream_bytes);
+Status probe_shared_rates(double target_s, int tries, KernelRates* out);
 
 }  // namespace edgellm

@@ -59,8 +59,29 @@ double attention_ops_per_token(const ModelShape& s, int ctx) {
   return 4.0 * s.n_layer * s.n_head * s.head_dim * static_cast<double>(std::max(ctx, 0));
 }
 
-Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
-                   const KernelRates& rates) {
+namespace {
+
+// A shape without groups as one type's layers, head and embedding table, its matmul bytes split by parameters.
+std::vector<WeightGroup> single_type_groups(const ModelShape& s) {
+  const double head = std::min(static_cast<double>(s.n_vocab) * s.n_embd, s.n_params);
+  const double matmul_bytes = s.weight_bytes - s.embedding_bytes;
+  std::vector<WeightGroup> g;
+  if (s.n_params > 0) {
+    const double per_param = matmul_bytes / s.n_params;
+    g.push_back({GgmlType::F32, WeightRole::kLayer, (s.n_params - head) * per_param, s.n_params - head,
+                 prompt_act_elements_per_token(s)});
+    g.push_back({GgmlType::F32, WeightRole::kOutputHead, head * per_param, head, static_cast<double>(s.n_embd)});
+  } else {
+    g.push_back({GgmlType::F32, WeightRole::kOther, matmul_bytes, 0, 0});
+  }
+  if (s.embedding_bytes > 0) g.push_back({GgmlType::F32, WeightRole::kEmbedding, s.embedding_bytes, 0, 0});
+  return g;
+}
+
+// predict() with `rates_of(type)` giving each group's kernel rates and `base` the type-independent ones.
+template <class RatesOf>
+Prediction predict_groups(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
+                          const KernelRates& base, RatesOf&& rates_of) {
   Prediction p;
   const double bw = m.mem_read_gbs(threads) * 1e9;
   // Compute scales with threads up to the physical cores (as MachineInfo::peak_int8_gops).
@@ -68,55 +89,74 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
       m.n_cores_physical > 0 ? std::min(std::max(threads, 1), m.n_cores_physical) : std::max(threads, 1);
   // Each term's rate: the type's own probe where it ran, else the generic int8 peak (see the header).
   const double peak = m.peak_int8_gops(threads) * 1e9;
-  const double stream = rates.decode_stream_fraction > 0 ? rates.decode_stream_fraction : kDecodeBandwidthEfficiency;
-  const double decode_rate = rates.decode_gops_1t > 0 ? rates.decode_gops_1t * 1e9 * cores : peak;
+  auto stream_of = [](const KernelRates& r) {
+    return r.decode_stream_fraction > 0 ? r.decode_stream_fraction : kDecodeBandwidthEfficiency;
+  };
+  const double base_stream = stream_of(base);
   const double attn_decode_rate =
-      rates.attention_decode_gflops_1t > 0 ? rates.attention_decode_gflops_1t * 1e9 * cores : peak;
-  const double prompt_rate =
-      rates.prompt_gops_1t > 0 ? rates.prompt_gops_1t * 1e9 * cores : peak * kPrefillEfficiency;
-  const double attn_prompt_rate =
-      rates.attention_prompt_gflops_1t > 0 ? rates.attention_prompt_gflops_1t * 1e9 * cores : peak * kPrefillEfficiency;
+      base.attention_decode_gflops_1t > 0 ? base.attention_decode_gflops_1t * 1e9 * cores : peak;
+  const double attn_prompt_rate = base.attention_prompt_gflops_1t > 0 ? base.attention_prompt_gflops_1t * 1e9 * cores
+                                                                      : peak * kPrefillEfficiency;
   auto div = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   // Norms, RoPE, SwiGLU and adds run per token on the calling thread in both phases.
   const double t_elementwise =
       s.n_layer * layer_elementwise_elements(s.n_embd, s.n_head, s.n_head_kv, s.head_dim, s.n_ff) *
-      rates.elementwise_ns * 1e-9;
+      base.elementwise_ns * 1e-9;
   n_prompt = std::max(n_prompt, 0);
   n_gen = std::max(n_gen, 0);
-
-  // Decode: the weights stream at the kernel's share of the bandwidth unless its instructions are slower; the
-  // attention reads the cache at the plain bandwidth unless its arithmetic is slower.
   const int decode_ctx = n_prompt + n_gen / 2;
+  const double batch = std::clamp(n_prompt, 1, 512);
   p.decode_bytes_per_token = decode_bytes_per_token(s, decode_ctx);
+  p.prompt_ops_per_token = prompt_ops_per_token(s, n_prompt);
+
+  // Decode: each group's weights stream at its kernel's share of the bandwidth unless its instructions are slower
+  // (the kernels run one after the other); one activation row per Linear call is converted on the calling thread
+  // before its weights stream, which the DRAM pass's fraction already includes. Prompt: each group's multiply-adds,
+  // activation conversions and per-call work at its type's rates, its bytes once per batch.
+  double t_decode_weights = 0, t_mem = 0, t_cmp = 0, t_prompt_mem = 0, t_prompt_cmp = 0, matmul_params = 0;
+  const std::vector<WeightGroup> derived = s.groups.empty() ? single_type_groups(s) : std::vector<WeightGroup>{};
+  for (const WeightGroup& g : s.groups.empty() ? derived : s.groups) {
+    const KernelRates& r = rates_of(g.type);
+    const bool matmul = g.role == WeightRole::kLayer || g.role == WeightRole::kOutputHead;
+    const double stream = matmul ? stream_of(r) : base_stream;
+    t_prompt_mem += div(g.bytes / batch, bw * stream);
+    if (!matmul) {
+      // An untied embedding table gives one row per token; norms and biases are read whole.
+      const double bytes = g.role == WeightRole::kEmbedding ? (s.n_vocab > 0 ? g.bytes / s.n_vocab : 0) : g.bytes;
+      t_decode_weights += div(bytes, bw * stream);
+      t_mem += div(bytes, bw * stream);
+      continue;
+    }
+    matmul_params += g.params;
+    const double mem = div(g.bytes, bw * stream);
+    const double cmp = div(2.0 * g.params, r.decode_gops_1t > 0 ? r.decode_gops_1t * 1e9 * cores : peak);
+    const double act = r.decode_stream_fraction > 0 ? 0.0 : g.act_elements * r.decode_act_ns * 1e-9;
+    t_decode_weights += std::max(mem, cmp) + act;
+    t_mem += mem;
+    t_cmp += cmp + act;
+    const double prompt_rate = r.prompt_gops_1t > 0 ? r.prompt_gops_1t * 1e9 * cores : peak * kPrefillEfficiency;
+    if (g.role == WeightRole::kOutputHead) {
+      // The head runs once per prompt (for the last token): no per-token activation or per-call cost.
+      t_prompt_cmp += div(2.0 * g.params / std::max(n_prompt, 1), prompt_rate);
+    } else {
+      t_prompt_cmp += div(2.0 * g.params, prompt_rate) + g.act_elements * r.prompt_act_ns * 1e-9 / cores +
+                      g.params * r.prompt_call_ns_per_weight * 1e-9 / (batch * cores);
+    }
+  }
+
+  // Attention reads the cache at the plain bandwidth unless its arithmetic is slower.
   const double kv_bytes = kv_bytes_per_token(s) * decode_ctx;
-  const double t_weights_mem = div(p.decode_bytes_per_token - kv_bytes, bw * stream);
-  const double t_weights_cmp = div(2.0 * s.n_params, decode_rate);
-  const double t_kv_mem = div(kv_bytes, bw * (rates.attention_decode_gflops_1t > 0 ? 1.0 : stream));
+  const double t_kv_mem = div(kv_bytes, bw * (base.attention_decode_gflops_1t > 0 ? 1.0 : base_stream));
   const double t_attn_cmp = div(attention_ops_per_token(s, decode_ctx), attn_decode_rate);
-  // One activation row per Linear call (and the head's), converted on the calling thread before its weights stream;
-  // the DRAM pass's fraction already includes it.
-  const double t_act = rates.decode_stream_fraction > 0
-                           ? 0.0
-                           : (prompt_act_elements_per_token(s) + s.n_embd) * rates.decode_act_ns * 1e-9;
-  const double t_decode =
-      std::max(t_weights_mem, t_weights_cmp) + std::max(t_kv_mem, t_attn_cmp) + t_act + t_elementwise;
-  const double t_mem = t_weights_mem + t_kv_mem, t_cmp = t_weights_cmp + t_attn_cmp + t_act + t_elementwise;
+  const double t_decode = t_decode_weights + std::max(t_kv_mem, t_attn_cmp) + t_elementwise;
+  t_mem += t_kv_mem;
+  t_cmp += t_attn_cmp + t_elementwise;
   p.decode_tokens_per_s = t_decode > 0 && p.decode_bytes_per_token > 0 && bw > 0 ? 1.0 / t_decode : 0;
   p.decode_bound = t_mem >= t_cmp ? "memory" : "compute";
 
-  p.prompt_ops_per_token = prompt_ops_per_token(s, n_prompt);
-  const double batch = std::clamp(n_prompt, 1, 512);
-  const double attn_ops = attention_ops_per_token(s, n_prompt / 2);
-  const double t_prompt_mem = div(s.weight_bytes / batch, bw * stream);
-  // The head runs once per prompt (for the last token), so its weights pay no per-call prompt cost.
-  const double layer_weights = s.n_params - std::min(static_cast<double>(s.n_vocab) * s.n_embd, s.n_params);
-  const double t_prompt_cmp = div(p.prompt_ops_per_token - attn_ops, prompt_rate) +
-                              prompt_act_elements_per_token(s) * rates.prompt_act_ns * 1e-9 / cores +
-                              layer_weights * rates.prompt_call_ns_per_weight * 1e-9 / (batch * cores) +
-                              div(attn_ops, attn_prompt_rate) + t_elementwise;
+  t_prompt_cmp += div(attention_ops_per_token(s, n_prompt / 2), attn_prompt_rate) + t_elementwise;
   const double t_prompt = t_prompt_mem + t_prompt_cmp;
-  p.prompt_tokens_per_s =
-      n_prompt > 0 && t_prompt > 0 && s.n_params > 0 && prompt_rate > 0 ? 1.0 / t_prompt : 0;
+  p.prompt_tokens_per_s = n_prompt > 0 && t_prompt > 0 && matmul_params > 0 && bw > 0 ? 1.0 / t_prompt : 0;
   p.prompt_bound = t_prompt_cmp >= t_prompt_mem ? "compute" : "memory";
 
   // Weights are mmapped and all touched; the KV cache holds every token; activations are a prompt batch
@@ -127,6 +167,24 @@ Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int 
       4.0 * s.n_vocab;
   p.memory_bytes = s.weight_bytes + kv_bytes_per_token(s) * ctx + activations;
   return p;
+}
+
+}  // namespace
+
+Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
+                   const KernelRates& rates) {
+  return predict_groups(s, m, n_prompt, n_gen, threads, rates, [&](GgmlType) -> const KernelRates& { return rates; });
+}
+
+Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
+                   const std::vector<TypedKernelRates>& rates) {
+  static const KernelRates kNone;
+  const KernelRates& base = rates.empty() ? kNone : rates.front().rates;
+  return predict_groups(s, m, n_prompt, n_gen, threads, base, [&](GgmlType type) -> const KernelRates& {
+    for (const TypedKernelRates& r : rates)
+      if (r.type == type) return r.rates;
+    return base;
+  });
 }
 
 }  // namespace edgellm

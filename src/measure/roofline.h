@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "measure/kernel_rates.h"
 #include "measure/machine.h"
@@ -24,6 +25,23 @@ struct RooflinePoint {
 RooflinePoint roofline(double bytes_per_token, double ops_per_token, double tokens_per_s, const MachineInfo& m,
                        int threads);
 
+// What a weight tensor does in a token's work, which decides how often its bytes are read and multiplied.
+enum class WeightRole {
+  kLayer,       // a matrix of a transformer block: multiplied by every token
+  kOutputHead,  // the output head (the embedding table when tied): every decode token, once per prompt
+  kEmbedding,   // an untied token-embedding table: looked up, one row read per token, never multiplied
+  kOther,       // norms, biases, RoPE factors: read whole every token, no matmul
+};
+
+// The weight tensors of one type and role, summed (from a GGUF tensor table: no weight is read).
+struct WeightGroup {
+  GgmlType type = GgmlType::F32;
+  WeightRole role = WeightRole::kLayer;
+  double bytes = 0;         // as stored
+  double params = 0;        // elements
+  double act_elements = 0;  // input-row elements one token converts for its matrices (ne[0] summed per matrix)
+};
+
 // The shape numbers a prediction needs (all from GGUF metadata and tensor sizes).
 struct ModelShape {
   double weight_bytes = 0;     // bytes of all weight tensors as stored
@@ -32,6 +50,9 @@ struct ModelShape {
                                // reads one row of it per token, not all (tied: 0, the head reads it all)
   int n_layer = 0, n_embd = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_vocab = 0, n_ff = 0;
   int kv_bytes_per_element = 2;  // F16 KV cache
+  // Per type and role (their bytes add up to weight_bytes, their 2-D params to n_params). Empty: predict() splits
+  // the totals above into layers, head and embedding of a single type.
+  std::vector<WeightGroup> groups;
 };
 
 // Bytes of KV cache one token adds (K and V, all layers).
@@ -79,6 +100,20 @@ struct Prediction {
 // kPrefillEfficiency). Zero machine figures or an empty shape give zero predictions.
 Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
                    const KernelRates& rates = {});
+
+// Kernel rates per weight type for a mixed model. The first entry is the fallback: a group whose type has no entry
+// uses it (types carrying a few % of the bytes need no probe of their own), and its attention and element-wise
+// figures serve the whole model (they do not depend on the weight type).
+struct TypedKernelRates {
+  GgmlType type = GgmlType::F32;
+  KernelRates rates;
+};
+// As above, each group of s.groups at its own type's rates (an empty `rates` is the probe-less fallback): decode sums
+// per group max(bytes / (bw × its stream fraction), 2 × params / its decode rate) (its activation cost added when
+// its stream fraction is 0), the embedding row and kOther bytes at the fallback's stream; prompt sums per group its
+// multiply-adds, activation and per-call costs at its own rates and its bytes once per batch.
+Prediction predict(const ModelShape& s, const MachineInfo& m, int n_prompt, int n_gen, int threads,
+                   const std::vector<TypedKernelRates>& rates);
 
 // Fallbacks for a probe that did not run (see predict()): decode streaming vs a pure read loop, and whole-model
 // prefill vs the int8 peak, both measured end to end on this project's first machine (docs/benchmarks.md).

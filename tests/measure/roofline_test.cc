@@ -125,7 +125,9 @@ TEST(Predict, KernelRatesOfTheTypeDecideTheComputeTerms) {
   EXPECT_EQ(p.decode_bound, "compute");
   const double kv = kv_bytes_per_token(s) * (512 + 64);
   const double t_attn = std::max(kv / 30e9, attention_ops_per_token(s, 512 + 64) / (10e9 * 2));
-  EXPECT_NEAR(p.decode_tokens_per_s, 1 / (2 * s.n_params / 2e9 + t_attn), 1e-9);
+  // Compute-bound matrices, plus the one embedding row per token (untied table) at the streaming bandwidth.
+  const double row = s.embedding_bytes / s.n_vocab / (30e9 * 0.9);
+  EXPECT_NEAR(p.decode_tokens_per_s, 1 / (2 * s.n_params / 2e9 + row + t_attn), 1e-9);
   // More threads than cores add nothing.
   EXPECT_DOUBLE_EQ(predict(s, machine(), 512, 128, 8, rates).prompt_tokens_per_s, p.prompt_tokens_per_s);
   // A fast GEMV leaves decode memory-bound: the weights at the kernel's measured share of the bandwidth.
@@ -243,6 +245,18 @@ TEST(KernelRates, ProbeMeasuresEveryPathAndRefusesUnknownTypes) {
     EXPECT_GT(r->elementwise_ns, 0);
     EXPECT_LT(r->elementwise_ns, 1000);  // a microsecond per float would be a broken probe
   }
+  // The parts: matmul fields alone, then the type-independent ones.
+  auto m = probe_matmul_rates(GgmlType::Q8_0, 0.005, 1);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  EXPECT_GT(m->decode_gops_1t, 0.1);
+  EXPECT_EQ(m->attention_decode_gflops_1t, 0);
+  EXPECT_EQ(m->elementwise_ns, 0);
+  KernelRates shared;
+  ASSERT_TRUE(probe_shared_rates(0.005, 1, &shared).is_ok());
+  EXPECT_GT(shared.attention_prompt_gflops_1t, 0.01);
+  EXPECT_GT(shared.attention_decode_gflops_1t, 0.01);
+  EXPECT_GT(shared.elementwise_ns, 0);
+  EXPECT_EQ(shared.decode_gops_1t, 0);
   auto bad = probe_kernel_rates(static_cast<GgmlType>(999), 0.01, 1);
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("999"), std::string::npos) << bad.status().message();
@@ -266,6 +280,78 @@ TEST(KernelRates, DramPassGivesTheDecodeKernelsShareOfTheReadBandwidth) {
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_GT(r->decode_stream_fraction, 0.01);
   EXPECT_LT(r->decode_stream_fraction, 100);
+}
+
+// A TQ2_0-like file: layers in one type, the output head in another, the untied embedding table in a third.
+ModelShape mixed_shape() {
+  ModelShape s = shape();
+  s.groups = {{GgmlType::TQ2_0, WeightRole::kLayer, 0.3e9, 0.75e9, 16.0 * (5 * 2048 + 32 * 64 + 8192)},
+              {GgmlType::Q6_K, WeightRole::kOutputHead, 0.2e9, 0.25e9, 2048},
+              {GgmlType::Q4_K, WeightRole::kEmbedding, 0.15e9, 0.25e9, 0},
+              {GgmlType::F32, WeightRole::kOther, 0.5e6, 0.125e6, 0}};
+  s.weight_bytes = 0.3e9 + 0.2e9 + 0.15e9 + 0.5e6;
+  s.embedding_bytes = 0.15e9;
+  return s;
+}
+
+TEST(Predict, EachWeightGroupStreamsAndMultipliesAtItsOwnTypesRates) {
+  const ModelShape s = mixed_shape();
+  KernelRates tq2, q6k;
+  tq2.decode_stream_fraction = 0.95;
+  tq2.decode_gops_1t = 1000;
+  tq2.prompt_gops_1t = 300;
+  tq2.prompt_act_ns = 0.5;
+  tq2.prompt_call_ns_per_weight = 0.01;
+  tq2.attention_decode_gflops_1t = 10;
+  tq2.attention_prompt_gflops_1t = 20;
+  tq2.elementwise_ns = 1;
+  q6k.decode_stream_fraction = 0.6;
+  q6k.decode_gops_1t = 1000;
+  q6k.prompt_gops_1t = 100;
+  q6k.prompt_act_ns = 7;  // the head runs once per prompt: no activation cost in the prompt phase
+  const std::vector<TypedKernelRates> rates = {{GgmlType::TQ2_0, tq2}, {GgmlType::Q6_K, q6k}};
+  const Prediction p = predict(s, machine(), 512, 128, 1, rates);
+  const double bw = 20e9, ctx = 512 + 64;
+  const double elementwise = 16 * layer_elementwise_elements(2048, 32, 8, 64, 8192) * 1e-9;
+  // Q4_K has no rates of its own: its one row per token and the F32 norms stream at the first type's fraction.
+  const double t_decode = 0.3e9 / (bw * 0.95) + 0.2e9 / (bw * 0.6) + (0.15e9 / 128000 + 0.5e6) / (bw * 0.95) +
+                          std::max(kv_bytes_per_token(s) * ctx / bw, attention_ops_per_token(s, ctx) / 10e9) +
+                          elementwise;
+  EXPECT_NEAR(1 / p.decode_tokens_per_s, t_decode, 1e-12);
+  EXPECT_EQ(p.decode_bound, "memory");
+  const double t_prompt = (0.3e9 / 0.95 + 0.2e9 / 0.6 + (0.15e9 + 0.5e6) / 0.95) / (512 * bw) + 2 * 0.75e9 / 300e9 +
+                          s.groups[0].act_elements * 0.5e-9 + 0.75e9 * 0.01e-9 / 512 + 2 * 0.25e9 / 512 / 100e9 +
+                          attention_ops_per_token(s, 256) / 20e9 + elementwise;
+  EXPECT_NEAR(1 / p.prompt_tokens_per_s, t_prompt, 1e-12);
+  // With one type's rates for every group the head would stream at 0.95: the mixed prediction is slower.
+  EXPECT_LT(p.decode_tokens_per_s, predict(s, machine(), 512, 128, 1, tq2).decode_tokens_per_s * 0.9);
+}
+
+TEST(Predict, GroupsOfOneTypeGiveTheSinglePrediction) {
+  // The groups predict() derives from the totals, spelled out: same figures with or without them.
+  ModelShape grouped = shape();
+  const double head = 128000.0 * 2048, layers = grouped.n_params - head, per_param = 0.75e9 / grouped.n_params;
+  grouped.groups = {{GgmlType::Q4_0, WeightRole::kLayer, layers * per_param, layers,
+                     prompt_act_elements_per_token(grouped)},
+                    {GgmlType::Q4_0, WeightRole::kOutputHead, head * per_param, head, 2048},
+                    {GgmlType::Q4_0, WeightRole::kEmbedding, 0.25e9, 0, 0}};
+  KernelRates r;
+  r.decode_gops_1t = 50;
+  r.decode_act_ns = 1;
+  r.prompt_gops_1t = 300;
+  r.prompt_act_ns = 0.5;
+  r.prompt_call_ns_per_weight = 0.02;
+  r.elementwise_ns = 1;
+  for (int threads : {1, 2}) {
+    const Prediction a = predict(shape(), machine(), 128, 32, threads, r);
+    const Prediction b = predict(grouped, machine(), 128, 32, threads, {{GgmlType::Q4_0, r}});
+    EXPECT_NEAR(a.decode_tokens_per_s, b.decode_tokens_per_s, 1e-9 * a.decode_tokens_per_s);
+    EXPECT_NEAR(a.prompt_tokens_per_s, b.prompt_tokens_per_s, 1e-9 * a.prompt_tokens_per_s);
+    EXPECT_EQ(a.decode_bound, b.decode_bound);
+  }
+  // No rates at all: the int8-peak fallback, as the single-type overload without rates.
+  EXPECT_NEAR(predict(grouped, machine(), 128, 32, 1, std::vector<TypedKernelRates>{}).prompt_tokens_per_s,
+              predict(shape(), machine(), 128, 32, 1).prompt_tokens_per_s, 1e-9);
 }
 
 TEST(Predict, LongerContextIsSlowerAndEmptyInputsGiveZero) {
