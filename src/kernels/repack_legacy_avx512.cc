@@ -9,11 +9,14 @@
 // columns 16+4v..), one vpandd and one shift+vpandd; the 5-bit types add 16 under a 64-bit mask loaded
 // straight from the tile (kmovq); Q8_0 levels are already unsigned (q + 128). Then the 16 lanes are
 // converted once and scaled by the 16 row scales (one vcvtph2ps) times the token's scale.
-// Up to kMaxTokensZmm tokens share each decoded weight vector. The 4- and 5-bit types ask for each line 4 KB
-// ahead at the step that reads it (Q4_0 from DRAM, one thread, against the stream read of the same process:
-// 0.82-0.88 -> 0.88-0.93 at 8192x2048, 2048x8192 and 14336x4096; 4 KB best of 4-10 KB by a little); Q8_0, with
-// half the work per byte, reads at the stream's rate without it. Two tiles per pass over the activations (two
-// weight streams) were slower (8192x2048 Q4_0 ~30 -> ~19 GB/s).
+// Up to kMaxTokensZmm tokens share each decoded weight vector. The 4- and 5-bit types ask for each line a fixed
+// distance ahead at the step that reads it; Q8_0, with half the work per byte, reads at the stream's rate without
+// it. Q4_0 asks 8 KB ahead: with the distances interleaved pass by pass in one process (medians of 4 passes per
+// shape, one thread, from DRAM), 4 KB lost to 8 KB in four of four runs at the 1B shapes (2048x2048, 8192x2048,
+// 2048x8192, 32000x2048: 0.77-0.93 -> 0.81-0.97 of the stream read); 6 and 12 KB and prefetchnta 8 KB were within
+// noise of 8 KB, NTA 16 KB worse. Session 4 had picked 4 KB (best of 4-10 KB by a little) with each distance run
+// as a block. Q4_1/Q5_0/Q5_1 keep 4 KB: their interleaved runs were too noisy to decide. Two tiles per pass over
+// the activations (two weight streams) were slower (8192x2048 Q4_0 ~30 -> ~19 GB/s).
 #include "kernels/repack_legacy.h"
 
 #if defined(__x86_64__)
@@ -51,7 +54,7 @@ EL_INLINE uint64_t load_u64(const uint8_t* p) {
 
 // Software prefetch distance per layout (0: none; see the header comment).
 template <const Layout& L>
-constexpr int64_t kAheadOf = L.level_bytes == 512 ? 0 : 4096;
+constexpr int64_t kAheadOf = L.level_bytes == 512 ? 0 : (&L == &kQ4_0 ? 8192 : 4096);
 
 // One group of 16 rows for T tokens: acc[t] += Σ_columns w·x for that group. d/m: the group's 16 fp16 row
 // scales/minima; hb: its fifth-bit masks; lv: its level vectors; a: token 0's record, tokens act_stride apart.
