@@ -33,7 +33,7 @@ double cpu_seconds() {
 }
 
 // Operations per CPU-second of `forward(reps)`, reps doubling until a call takes a quarter of target_s, then
-// the best of `tries` calls of about target_s (at least one rep). CPU time, not wall time: on a shared machine the figure then
+// the best of that call and `tries` calls of about target_s (at least one rep). CPU time, not wall time: on a shared machine the figure then
 // describes the core while it runs the kernel, not how often other processes let it run.
 template <class F>
 double best_ops_per_cpu_s(double target_s, int tries, double ops_per_rep, F&& forward) {
@@ -46,9 +46,11 @@ double best_ops_per_cpu_s(double target_s, int tries, double ops_per_rep, F&& fo
     if (took >= target_s / 4 || reps > (int64_t{1} << 30)) break;
     reps *= 2;
   }
+  // The last calibration call is a sample too (at least a quarter of target_s): with one try, a single disturbed
+  // call (a quick probe's attention pass takes ~8 ms) no longer decides the figure alone.
+  double best = ops_per_rep * static_cast<double>(reps) / std::max(took, 1e-9);
   // A rep that alone is longer than target_s/4 (a large matrix on a quick probe) is not run four times over.
   reps = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(reps) * target_s / std::max(took, 1e-9)));
-  double best = 0;
   for (int t = 0; t < tries; ++t) {
     const double c0 = cpu_seconds();
     forward(reps);

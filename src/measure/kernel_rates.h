@@ -102,8 +102,9 @@ void fit_decode_rates(double ops_per_s_few, double ops_per_s_many, int64_t rows_
 
 // Measures `type` on the calling thread: each path for about `target_s` CPU-seconds, best of `tries`, and the DRAM
 // decode pass on at least `stream_bytes` of weights (whole layers; 0 skips it; should be at least twice the L3
-// cache: 64 MiB here, which adds ~0.1-0.3 s, mostly preparing the weights). Errors: a type edgellm cannot quantize to or multiply with (the
-// message names it), or a buffer that cannot be allocated.
+// cache: 64 MiB here, which adds ~0.1 s, mostly packing the weights and touching the plain-read buffer's pages).
+// Errors: a type edgellm cannot quantize to or multiply with (the message names it), or a buffer that cannot be
+// allocated.
 Result<KernelRates> probe_kernel_rates(GgmlType type, double target_s = 0.1, int tries = 2,
                                        uint64_t stream_bytes = 0);
 

@@ -84,8 +84,9 @@ struct Prediction {
   std::string prompt_bound;
 };
 // Predicts speeds from the probe and, when given (non-zero), the kernel rates of the model's weight type
-// (measure/kernel_rates.h), with `cores` = min(threads, physical cores) and bw = MachineInfo::mem_read_gbs(threads):
-//   decode time per token = max(weight bytes / (bw × decode_stream_fraction), matmul ops / (decode rate × cores))
+// (measure/kernel_rates.h) for every group of s.groups (or of the groups the totals give), with `cores` =
+// min(threads, physical cores) and bw = MachineInfo::mem_read_gbs(threads):
+//   decode time per token = Σ groups max(bytes / (bw × decode_stream_fraction), ops / (decode rate × cores))
 //                         + max(KV bytes / bw, attention ops / (attention decode rate × cores))
 //                         + activation elements × decode_act_ns (0 with a measured stream fraction, which has it)
 //                         + n_layer × element-wise elements × elementwise_ns
