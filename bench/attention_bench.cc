@@ -7,8 +7,10 @@
 //                            vectorized across positions by transpose-reduce, values in one pass for 4 heads);
 //                            rowwise = the session-3 kernels (a horizontal sum per position and head, each value
 //                            row visited once per vector of the head); attention = kernels/ops.h attention() on a
-//                            1-thread pool (the path decode runs). Enough layer caches to exceed 96 MB are read
+//                            1-thread pool (the path decode runs: attention_decode.cc, positions outer, all KV
+//                            heads per block of rows, online softmax). Enough layer caches to exceed 96 MB are read
 //                            one after another, so they come from DRAM as in a model's decode, not from the L3.
+//   Hot/<variant>/ctx:256    one layer cache reused (L2): the arithmetic cost without the memory stream.
 //   StreamRead               one thread summing 96 MB with the widest loads: the roofline of this run.
 // bytes_per_second = K and V bytes read per CPU second (n · 2 KB per layer); bw_frac = that over StreamRead's.
 // Rerun, comparing variants in the same minute (noisy shared machine):
@@ -108,6 +110,11 @@ BENCHMARK_CAPTURE(BM_Attn, hot_rowwise, Variant::kRowwise, true)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Attn, hot_blocked, Variant::kBlocked, true)
     ->Name("Hot/blocked")
+    ->ArgName("ctx")
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Attn, hot_attention, Variant::kAttention, true)
+    ->Name("Hot/attention")
     ->ArgName("ctx")
     ->Arg(256)
     ->Unit(benchmark::kMillisecond);

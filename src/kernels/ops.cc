@@ -59,6 +59,10 @@ void add(float* a, const float* b, int64_t n) { vec_add(a, b, n); }
 
 namespace {
 
+// Batches of up to this many tokens run the positions-outer decode kernel (F16OpKernels::decode), larger ones
+// (prefill) the per-(token, KV head) kernels.
+constexpr int kDecodeTokens = 1;
+
 // One (token, KV head) pair: for the query heads sharing that KV head, scores over the visible positions,
 // softmax, weighted sum of values. scores has room for group × n_visible floats.
 void attend_group(const AttentionArgs& a, const F16OpKernels& kern, int t, int kvh, float* scores) {
@@ -72,11 +76,41 @@ void attend_group(const AttentionArgs& a, const F16OpKernels& kern, int t, int k
   kern.weighted_sum(n_visible, hd, a.v + static_cast<int64_t>(kvh) * hd, kv_stride, scores, group, a.out + head0);
 }
 
+// One token's attention for KV heads [kv0, kv1) by the positions-outer decode kernel.
+void attend_decode(const AttentionArgs& a, const F16OpKernels& kern, int t, int kv0, int kv1) {
+  const int64_t hd = a.head_dim, group = a.n_head / a.n_head_kv;
+  const int64_t q0 = static_cast<int64_t>(t) * a.n_head * hd + kv0 * group * hd;
+  DecodeAttnSlice s;
+  s.n = a.pos0 + t + 1;
+  s.hd = hd;
+  s.g = group;
+  s.n_kv = kv1 - kv0;
+  s.k = a.k + kv0 * hd;
+  s.v = a.v + kv0 * hd;
+  s.stride = static_cast<int64_t>(a.n_head_kv) * hd;
+  s.q = a.q + q0;
+  s.scale = a.scale;
+  s.out = a.out + q0;
+  kern.decode(s);
+}
+
 }  // namespace
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
-  const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head_kv;
   const F16OpKernels& kern = f16_op_kernels();
+  // The decode kernel declines by target and shape only: a run of no KV heads asks without doing any work.
+  DecodeAttnSlice probe;
+  probe.hd = a.head_dim;
+  probe.g = a.n_head / a.n_head_kv;
+  if (a.n_tokens <= kDecodeTokens && kern.decode(probe)) {
+    // Contiguous KV head ranges per thread: each reads its part of every cache row, front to back.
+    pool.run([&](int ith, int nth) {
+      const int kv0 = a.n_head_kv * ith / nth, kv1 = a.n_head_kv * (ith + 1) / nth;
+      for (int t = 0; t < a.n_tokens && kv0 < kv1; ++t) attend_decode(a, kern, t, kv0, kv1);
+    });
+    return;
+  }
+  const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head_kv;
   pool.run([&](int ith, int nth) {
     float* scores = a.scratch + static_cast<int64_t>(ith) * a.scratch_stride;
     // Interleaved split: later tokens see more positions, so striding balances the work.

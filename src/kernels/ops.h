@@ -48,7 +48,9 @@ struct AttentionArgs {
   float* scratch = nullptr;    // pool.size() × scratch_stride floats (attention scores per thread)
   int64_t scratch_stride = 0;  // >= (n_head / n_head_kv) × (pos0 + n_tokens): one row per query head of a group
 };
-// Work is split over (token, KV head) pairs across the pool's threads; each reads its cached rows once.
+// Decode (one token) runs the positions-outer kernel (F16OpKernels::decode) on contiguous KV head ranges per thread,
+// needing no scratch; prefill splits (token, KV head) pairs across the pool's threads, each reading its cached rows
+// once. Results do not depend on the number of threads.
 void attention(const AttentionArgs& a, ThreadPool& pool);
 
 }  // namespace edgellm

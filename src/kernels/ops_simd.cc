@@ -3,7 +3,9 @@
 // scores are vectorized across positions (a transpose-reduce per block instead of a horizontal sum per position
 // and head) and the values are read in one pass for up to 4 query heads; both prefetch the strided cache rows.
 // 1B shape, context 640, one thread (bench/attention_bench.cc): 3.8-4.1 ms -> 1.3-1.4 ms per token from DRAM,
-// 0.45 -> 0.22 ms at context 256 from L2.
+// 0.45 -> 0.22 ms at context 256 from L2. Decode (one token) now runs attention_decode.cc's positions-outer kernel;
+// these serve prefill and the targets and head sizes it declines. The tile building blocks both use are in
+// attention_tiles-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/ops_simd.cc"
 #include "kernels/ops_simd.h"
@@ -11,15 +13,17 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 // After highway.h: per-target like this file.
+#include <hwy/cache_control.h>
 #include <hwy/contrib/math/math-inl.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
-#include <hwy/cache_control.h>
 
 #include "core/fp16.h"
+// After highway.h, per target like this file.
+#include "kernels/attention_tiles-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace edgellm {
@@ -133,14 +137,7 @@ void WeightedSumF16Rowwise(int64_t n, int64_t hd, const uint16_t* v, int64_t str
 }
 
 #if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
-// Fixed-width targets (x86, NEON, EMU128): the lane count is a compile-time constant, so vectors can sit in small
-// arrays. Every index into them is a template constant (fold expressions over index_sequence, no loops): GCC keeps
-// such arrays in registers, but spills them to the stack around any loop that indexes them, even an unrolled one.
-using DF = hn::ScalableTag<float>;
-using VF = hn::VFromD<DF>;
-constexpr int kN = static_cast<int>(hn::MaxLanes(DF()));
-// Accumulator vectors a kernel may keep live: 32 architectural registers on AVX-512 and NEON, 16 elsewhere.
-constexpr int kAccBudget = (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_NEON) ? 16 : 8;
+using namespace attn_tiles;  // NOLINT(google-build-using-namespace): this file's half of the tile kernels
 
 // Software prefetch distance into the cache, in positions: rows of one KV head are stride apart (1 KB for the 1B
 // shape), a pattern the hardware prefetchers follow poorly; 32 rows ahead measured 3.9 -> 1.3-1.5 ms per token at
@@ -154,107 +151,17 @@ HWY_INLINE void PrefetchRow(const uint16_t* base, int64_t row, int64_t n, int64_
   for (int64_t b = 0; b < hd * 2; b += 64) hwy::Prefetch(p + b);
 }
 
-template <size_t... I>
-HWY_INLINE void ZeroAll(VF* v, std::index_sequence<I...>) {
-  ((v[I] = hn::Zero(DF())), ...);
-}
-
-// One level of the transpose-reduce: v[i] = even lanes + odd lanes of (v[2i], v[2i+1]), vector 2i's pair sums in
-// the lower half and 2i+1's in the upper one, so the order of the inputs survives every level.
-template <size_t... I>
-HWY_INLINE void PairSums(VF* v, std::index_sequence<I...>) {
-  const DF d;
-  ((v[I] = hn::Add(hn::ConcatEven(d, v[2 * I + 1], v[2 * I]), hn::ConcatOdd(d, v[2 * I + 1], v[2 * I]))), ...);
-}
-
-// Transpose-reduce of W vectors: afterwards lane l of v[0] is the sum of all lanes of the old v[l] (W = kN).
-// log2(kN) levels, kN − 1 pair steps of 3 instructions: ~3 per sum instead of ~10 for a SumOfLanes each.
-template <int W>
-HWY_INLINE void ReduceTransposed(VF* v) {
-  if constexpr (W > 1) {
-    PairSums(v, std::make_index_sequence<W / 2>());
-    ReduceTransposed<W / 2>(v);
-  }
-}
-
-// acc[h·P] += kv · q_h for heads h < H (query vectors qstride floats apart).
-template <int P, size_t... H>
-HWY_INLINE void FmaHeads(VF kv, const float* q, int64_t qstride, VF* acc, std::index_sequence<H...>) {
-  const DF df;
-  ((acc[H * P] = hn::MulAdd(kv, hn::LoadU(df, q + H * qstride), acc[H * P])), ...);
-}
-
-// For positions p < P: acc[h·P + p] += k[min(p, last)·stride + off …+kN] · q_h. Positions past `last` (the tail
-// of the context) repeat the last row, so every load stays inside the cache; their sums are never stored.
-template <int H, size_t... P>
-HWY_INLINE void ScoresChunk(const uint16_t* k, int64_t stride, int64_t last, int64_t off, const float* q,
-                            int64_t qstride, VF* acc, std::index_sequence<P...>) {
-  const DF df;
-  const hn::Rebind<hwy::float16_t, DF> dh;
-  constexpr int kP = kN / H;
-  (FmaHeads<kP>(hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(
-                                                    k + std::min<int64_t>(P, last) * stride + off))),
-                q, qstride, acc + P, std::make_index_sequence<H>()),
-   ...);
-}
-
-// Scores of positions [j, j + np) (np ≤ kN / H) for H heads, scaled, stored to sc[h·n + j + p]. The head's last
-// hd mod kN dimensions come from one overlapping vector [hd − kN, hd) against qlast, the queries with the lanes the
-// full vectors already covered zeroed.
-template <int H>
-HWY_INLINE void ScoresTile(int64_t n, int64_t hd, const uint16_t* k, int64_t stride, const float* q,
-                           const float* qlast, VF vscale, int64_t j, int np, float* sc) {
-  constexpr int P = kN / H;
-  const DF df;
-  VF acc[kN];
-  ZeroAll(acc, std::make_index_sequence<kN>());
-  // One loop for the full vectors and the overlapping last one (a branch after it also cost a spill).
-  for (int64_t i = 0; i < hd; i += kN) {
-    const bool full = i + kN <= hd;
-    ScoresChunk<H>(k + j * stride, stride, np - 1, full ? i : hd - kN, full ? q + i : qlast, full ? hd : kN, acc,
-                   std::make_index_sequence<P>());
-  }
-  for (int p = 0; p < P; ++p) PrefetchRow(k, j + kPrefetchRows + p, n, stride, hd);
-  ReduceTransposed<kN>(acc);
-  const VF r = hn::Mul(acc[0], vscale);
-  if (H == 1 && np == P) {
-    hn::StoreU(r, df, sc + j);
-    return;
-  }
-  HWY_ALIGN float t[kN];
-  hn::Store(r, df, t);
-  for (int h = 0; h < H; ++h) std::copy(t + h * P, t + h * P + np, sc + h * n + j);
-}
-
 template <int H>
 void ScoresHeads(int64_t n, int64_t hd, const uint16_t* k, int64_t stride, const float* q, float scale, float* sc) {
   constexpr int P = kN / H;
   HWY_ALIGN float qlast[H * kN];
-  const int64_t full = hd / kN * kN;
-  for (int h = 0; h < H; ++h) {
-    for (int l = 0; l < kN; ++l) qlast[h * kN + l] = hd - kN + l >= full ? q[h * hd + hd - kN + l] : 0.0f;
-  }
+  QueryTails<H>(q, hd, qlast);
   const VF vscale = hn::Set(DF(), scale);
-  int64_t j = 0;
-  for (; j + P <= n; j += P) ScoresTile<H>(n, hd, k, stride, q, qlast, vscale, j, P, sc);
-  if (j < n) ScoresTile<H>(n, hd, k, stride, q, qlast, vscale, j, static_cast<int>(n - j), sc);
-}
-
-// acc[h·C + c] += p_h · vv for heads h < H (probabilities n floats apart).
-template <int C, size_t... H>
-HWY_INLINE void AxpyHeads(VF vv, const float* p, int64_t n, VF* acc, std::index_sequence<H...>) {
-  const DF df;
-  ((acc[H * C] = hn::MulAdd(hn::Set(df, p[H * n]), vv, acc[H * C])), ...);
-}
-
-template <int H, int C, size_t... I>
-HWY_INLINE void WeightedRow(const uint16_t* vr, const int64_t* off, const float* p, int64_t n, VF* acc,
-                            std::index_sequence<I...>) {
-  const DF df;
-  const hn::Rebind<hwy::float16_t, DF> dh;
-  (AxpyHeads<C>(hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(vr + off[I]))), p, n,
-                acc + I, std::make_index_sequence<H>()),
-   ...);
+  for (int64_t j = 0; j < n; j += P) {
+    ScoresTile<H>(hd, k + j * stride, stride, q, qlast, vscale, static_cast<int>(std::min<int64_t>(P, n - j)), sc + j,
+                  n);
+    for (int p = 0; p < P; ++p) PrefetchRow(k, j + kPrefetchRows + p, n, stride, hd);
+  }
 }
 
 template <int C, size_t... I>
@@ -325,8 +232,7 @@ void ScoresF16(int64_t n, int64_t hd, const uint16_t* k, int64_t stride, const f
 
 // WeightedSumF16Rowwise's contract with positions in the outer loop: each value row is read once per block of up
 // to 4 heads and converted once per vector for all of them.
-void WeightedSumF16(int64_t n, int64_t hd, const uint16_t* v, int64_t stride, const float* p, int64_t g,
-                    float* out) {
+void WeightedSumF16(int64_t n, int64_t hd, const uint16_t* v, int64_t stride, const float* p, int64_t g, float* out) {
 #if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
   if (hd >= kN) {
     for (int64_t h = 0; h < g;) {
@@ -395,9 +301,9 @@ HWY_EXPORT(SoftmaxF32);
 HWY_EXPORT(F16OpsTarget);
 
 F16OpKernels f16_op_kernels_for_chosen_target() {
-  return F16OpKernels{&HWY_DYNAMIC_DISPATCH(DotF16F32), &HWY_DYNAMIC_DISPATCH(AxpyF16),
-                      &HWY_DYNAMIC_DISPATCH(ScoresF16), &HWY_DYNAMIC_DISPATCH(WeightedSumF16),
-                      &HWY_DYNAMIC_DISPATCH(SoftmaxF32)};
+  return F16OpKernels{&HWY_DYNAMIC_DISPATCH(DotF16F32),  &HWY_DYNAMIC_DISPATCH(AxpyF16),
+                      &HWY_DYNAMIC_DISPATCH(ScoresF16),  &HWY_DYNAMIC_DISPATCH(WeightedSumF16),
+                      &HWY_DYNAMIC_DISPATCH(SoftmaxF32), decode_attention_for_chosen_target()};
 }
 
 F16OpKernels f16_op_kernels_rowwise() {

@@ -2,14 +2,18 @@
 // against double-precision references, on every Highway target this CPU runs, for the context lengths around the
 // kernels' position blocks (1 … 33) and long ones (640, 1000), head sizes that are and are not a multiple of the
 // vector (40, 64, 80, 96, 128; 8 is below one AVX-512 vector) and group sizes 1 … 8 (odd ones leave blocks of 2
-// and 1 heads).
+// and 1 heads). The positions-outer decode kernel (online softmax over blocks of positions, several KV heads per
+// call) against a double-precision softmax, and attention() on 1, 2 and 3 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "core/fp16.h"
+#include "core/thread_pool.h"
 #include "hwy_targets.h"
 #include "kernels/ops.h"
 #include "kernels/ops_simd.h"
@@ -148,6 +152,180 @@ TEST(AttentionKernels, ScoresKeepPositionsAndHeadsApart) {
       for (int64_t j = 0; j < n; ++j) EXPECT_EQ(sc[h * n + j], static_cast<float>((j + 1) * (h + 1))) << name;
     }
   });
+}
+
+// Attention of n_kv·g query heads over a cache of n rows (KV head c of row j at c·hd + j·stride), in double:
+// want[(c·g + h)·hd + i], and a bound per output: Σ_j p_j·|v_ji| times the relative error of the probabilities
+// (twice the worst score error: it enters through exp and through the normalizing sum; a few ULP per exp and per
+// rescale of the running sum, one per block) plus the float accumulation of n terms.
+struct Expected {
+  std::vector<double> want, bound;
+};
+Expected reference_attention(const DecodeAttnSlice& s) {
+  const int64_t heads = s.n_kv * s.g;
+  Expected e{std::vector<double>(static_cast<size_t>(heads * s.hd)),
+             std::vector<double>(static_cast<size_t>(heads * s.hd))};
+  for (int64_t qh = 0; qh < heads; ++qh) {
+    const int64_t c = qh / s.g;
+    std::vector<double> sc(static_cast<size_t>(s.n));
+    double max_err = 0, mx = -INFINITY;
+    for (int64_t j = 0; j < s.n; ++j) {
+      double dot = 0, mag = 0;
+      for (int64_t i = 0; i < s.hd; ++i) {
+        const double t = static_cast<double>(fp16_to_fp32(s.k[j * s.stride + c * s.hd + i])) * s.q[qh * s.hd + i];
+        dot += t;
+        mag += std::fabs(t);
+      }
+      sc[j] = dot * s.scale;
+      max_err = std::max(max_err, (static_cast<double>(s.hd) + 2) * kEps * mag * s.scale);
+      mx = std::max(mx, sc[j]);
+    }
+    double sum = 0;
+    for (double& x : sc) sum += (x = std::exp(x - mx));
+    const double rel = 4 * max_err + (2.0 * static_cast<double>(s.n) + 64) * kEps;
+    for (int64_t i = 0; i < s.hd; ++i) {
+      double acc = 0, mag = 0;
+      for (int64_t j = 0; j < s.n; ++j) {
+        const double t = sc[j] / sum * fp16_to_fp32(s.v[j * s.stride + c * s.hd + i]);
+        acc += t;
+        mag += std::fabs(t);
+      }
+      e.want[qh * s.hd + i] = acc;
+      e.bound[qh * s.hd + i] = rel * mag;
+    }
+  }
+  return e;
+}
+
+// Runs the decode kernel of every target on s (out must have room for the heads plus one guard) and checks it
+// against the double reference; returns how many targets ran the kernel (the others declined the shape).
+int check_decode(DecodeAttnSlice s, const Expected& e, const char* what) {
+  int ran = 0;
+  for_each_hwy_target(&f16_ops_dispatched_target, [&] {
+    std::vector<float> out(e.want.size() + 1, kGuard);
+    s.out = out.data();
+    if (!f16_op_kernels_for_chosen_target().decode(s)) {
+      ASSERT_EQ(out[0], kGuard) << "a declining kernel wrote";
+      return;
+    }
+    ++ran;
+    ASSERT_EQ(out.back(), kGuard) << "decode wrote past the output";
+    for (size_t i = 0; i < e.want.size(); ++i) {
+      ASSERT_NEAR(out[i], e.want[i], e.bound[i])
+          << what << " hd " << s.hd << " g " << s.g << " n_kv " << s.n_kv << " n " << s.n << " at " << i;
+    }
+  });
+  return ran;
+}
+
+TEST(AttentionKernels, DecodeMatchesDoubleReference) {
+  std::vector<Case> cs = cases();
+  for (int64_t n : {64, 65}) cs.push_back({n, 64, 4});
+  for (const auto& [n, hd, g] : cs) {
+    const int64_t n_kv = 3, stride = n_kv * hd + 8;  // a KV head past the run, so it must not be read as one
+    const std::vector<uint16_t> k = random_rows(n, stride, static_cast<uint32_t>(3 * hd + n));
+    const std::vector<uint16_t> v = random_rows(n, stride, static_cast<uint32_t>(5 * hd + n));
+    const std::vector<float> q = random_floats(static_cast<size_t>(n_kv * g * hd), static_cast<uint32_t>(g + hd));
+    // The first two KV heads as a run, and the third one alone (offset pointers, as a thread's range).
+    DecodeAttnSlice s;
+    s.n = n;
+    s.hd = hd;
+    s.g = g;
+    s.n_kv = 2;
+    s.k = k.data();
+    s.v = v.data();
+    s.stride = stride;
+    s.q = q.data();
+    s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const int ran = check_decode(s, reference_attention(s), "run");
+    // hd ≥ 16 is at least one vector on every x86 target: AVX3, AVX2, SSE4 and SSSE3 must all have run it.
+    if (hd >= 16) {
+      EXPECT_GE(ran, 4) << "hd " << hd;
+    }
+    s.n_kv = 1;
+    s.k += 2 * hd;
+    s.v += 2 * hd;
+    s.q += 2 * g * hd;
+    check_decode(s, reference_attention(s), "last head");
+  }
+}
+
+// Scores spread over hundreds (far past exp's float range) and rising with the position, so the running max moves
+// in nearly every block and the accumulators are rescaled each time; then falling, so the first block's max holds.
+TEST(AttentionKernels, DecodeRescalesAcrossBlocks) {
+  for (bool rising : {true, false}) {
+    const int64_t n = 300, hd = 64, g = 4, stride = hd;
+    std::vector<uint16_t> k = random_rows(n, stride, 11);
+    for (int64_t j = 0; j < n; ++j) {
+      const float ramp = 1.0f + 0.05f * static_cast<float>(rising ? j : n - 1 - j);
+      for (int64_t i = 0; i < hd; ++i)
+        k[j * stride + i] = fp32_to_fp16(std::fabs(fp16_to_fp32(k[j * stride + i])) * ramp);
+    }
+    const std::vector<uint16_t> v = random_rows(n, stride, 12);
+    std::vector<float> q = random_floats(static_cast<size_t>(g * hd), 13);
+    for (float& x : q) x = 2.0f + std::fabs(x);
+    DecodeAttnSlice s;
+    s.n = n;
+    s.hd = hd;
+    s.g = g;
+    s.n_kv = 1;
+    s.k = k.data();
+    s.v = v.data();
+    s.stride = stride;
+    s.q = q.data();
+    s.scale = 1.0f;
+    EXPECT_GE(check_decode(s, reference_attention(s), rising ? "rising" : "falling"), 4);
+  }
+}
+
+// attention() on one token: the same bits on 1, 2 and 3 threads (each thread's KV head range runs the same
+// blocks), close to the double reference, for group sizes that split the KV heads unevenly.
+TEST(AttentionKernels, DecodeThreadsGiveIdenticalResults) {
+  for (const auto& [n_head, n_head_kv, hd] : {std::array<int, 3>{32, 8, 64}, {14, 2, 80}, {15, 5, 40}, {16, 16, 8}}) {
+    for (int n : {1, 17, 640}) {
+      const int64_t kvd = static_cast<int64_t>(n_head_kv) * hd;
+      const std::vector<uint16_t> k = random_rows(n, kvd, static_cast<uint32_t>(n + hd));
+      const std::vector<uint16_t> v = random_rows(n, kvd, static_cast<uint32_t>(2 * n + hd));
+      const std::vector<float> q = random_floats(static_cast<size_t>(n_head) * hd, static_cast<uint32_t>(n_head));
+      const int64_t stride = static_cast<int64_t>(n_head / n_head_kv) * n;
+      std::vector<float> outs[3];
+      for (int threads = 1; threads <= 3; ++threads) {
+        ThreadPool pool(threads);
+        std::vector<float> scratch(static_cast<size_t>(threads * stride));
+        std::vector<float>& out = outs[threads - 1];
+        out.assign(static_cast<size_t>(n_head) * hd, kGuard);
+        AttentionArgs a;
+        a.q = q.data();
+        a.k = k.data();
+        a.v = v.data();
+        a.out = out.data();
+        a.n_tokens = 1;
+        a.pos0 = n - 1;
+        a.n_head = n_head;
+        a.n_head_kv = n_head_kv;
+        a.head_dim = hd;
+        a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        a.scratch = scratch.data();
+        a.scratch_stride = stride;
+        attention(a, pool);
+      }
+      EXPECT_EQ(outs[0], outs[1]) << "2 threads, heads " << n_head << "/" << n_head_kv << " n " << n;
+      EXPECT_EQ(outs[0], outs[2]) << "3 threads, heads " << n_head << "/" << n_head_kv << " n " << n;
+      DecodeAttnSlice s;
+      s.n = n;
+      s.hd = hd;
+      s.g = n_head / n_head_kv;
+      s.n_kv = n_head_kv;
+      s.k = k.data();
+      s.v = v.data();
+      s.stride = kvd;
+      s.q = q.data();
+      s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      const Expected e = reference_attention(s);
+      for (size_t i = 0; i < e.want.size(); ++i)
+        ASSERT_NEAR(outs[0][i], e.want[i], e.bound[i]) << "n " << n << " at " << i;
+    }
+  }
 }
 
 }  // namespace
