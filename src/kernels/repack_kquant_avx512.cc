@@ -9,6 +9,17 @@
 // that sum is converted once and scaled by d·dx (fma). Q4_K/Q5_K minimums come from the activation
 // sub-block sums by four vpdpwssd per super-block; Q6_K's −32 offset is each sub-block sum's initial value.
 // Up to kMaxTokens tokens share one decode of the weights.
+//
+// What limits them from DRAM (session 5, one thread): not the instructions. Per 64-byte line Q4_K runs ~7
+// instructions (load, and, gf2p8affineqb, two vpdpbusd, prefetch, plus its share of the per-sub-block vpmulld
+// and per-super-block scale, minimum and fma work), Q6_K ~6; from L2 (bench Hot/) they run at 111 and 124 GB/s,
+// 2.6-2.9x the ~42 GB/s one core streams, so at DRAM speed the core idles ~60 % of the time. At 8192x2048,
+// 2048x8192 and 32000x2048 they read 0.94-0.98 (Q4_K) and 0.96-0.99 (Q6_K) of the same-process stream read;
+// 2048x2048 reads ~0.85-0.89 because a 2.4 MB matrix is below AlignedBuffer's huge-page threshold (4 MiB): on
+// 4 KiB pages the hardware prefetchers stop at every page (the same Q4_0 matrix read 0.84 -> 0.92-0.96 with the
+// threshold at 1 MiB in a bench build). Q4_K's prefetch: T0 8 KB, NTA 8 KB (kept), T0 6 and 12 KB, NTA 4 and
+// 12 KB interleaved pass by pass in one process (three runs, medians of 4 passes): none beat NTA 8 KB at more
+// than one of the four 1B shapes of a run.
 #include "kernels/repack_kquant.h"
 
 #if defined(__x86_64__)
