@@ -18,8 +18,8 @@
 // 2048x2048 reads ~0.85-0.89 because a 2.4 MB matrix is below AlignedBuffer's huge-page threshold (4 MiB): on
 // 4 KiB pages the hardware prefetchers stop at every page (the same Q4_0 matrix read 0.84 -> 0.92-0.96 with the
 // threshold at 1 MiB in a bench build). Q4_K's prefetch: T0 8 KB, NTA 8 KB (kept), T0 6 and 12 KB, NTA 4 and
-// 12 KB interleaved pass by pass in one process (three runs, medians of 4 passes): none beat NTA 8 KB at more
-// than one of the four 1B shapes of a run.
+// 12 KB interleaved pass by pass in one process (three runs, medians of 4 passes): in no run did one beat NTA
+// 8 KB at more than two of the four 1B shapes (this shared machine's noise is ±0.05 of the stream).
 #include "kernels/repack_kquant.h"
 
 #if defined(__x86_64__)
