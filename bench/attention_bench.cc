@@ -11,10 +11,12 @@
 //                            heads per block of rows, online softmax). Enough layer caches to exceed 96 MB are read
 //                            one after another, so they come from DRAM as in a model's decode, not from the L3.
 //   Hot/<variant>/ctx:256    one layer cache reused (L2): the arithmetic cost without the memory stream.
+//   Attn2/<variant>/ctx:<n>  the same on a 2-thread pool (wall time): blocked with KV heads interleaved across the
+//                            threads as decode split them before, attention = attention()'s contiguous halves.
 //   StreamRead               one thread summing 96 MB with the widest loads: the roofline of this run.
 // bytes_per_second = K and V bytes read per CPU second (n · 2 KB per layer); bw_frac = that over StreamRead's.
 // Rerun, comparing variants in the same minute (noisy shared machine):
-//   build/bin/attention_bench --benchmark_filter='StreamRead|Attn/' --benchmark_repetitions=3
+//   build/bin/attention_bench --benchmark_filter='StreamRead|Attn' --benchmark_repetitions=3
 //     --benchmark_min_time=0.3   (one line)
 #include <benchmark/benchmark.h>
 
@@ -50,17 +52,20 @@ struct Caches {
     auto* p = reinterpret_cast<uint16_t*>(buf.data());
     for (int64_t i = 0; i < count * layer_halves; ++i) p[i] = h[static_cast<size_t>(i) % h.size()];
   }
-  const uint16_t* k(int64_t layer) const { return reinterpret_cast<const uint16_t*>(buf.data()) + layer * layer_halves; }
+  const uint16_t* k(int64_t layer) const {
+    return reinterpret_cast<const uint16_t*>(buf.data()) + layer * layer_halves;
+  }
   const uint16_t* v(int64_t layer) const { return k(layer) + ctx * kKvDim; }
   int64_t ctx, layer_halves, count;
   AlignedBuffer buf;
 };
 
-// One token's attention in one layer with the given kernels, as attention() runs it on one thread.
+// One token's attention in one layer with the given kernels, as the per-KV-head path runs it on thread ith of nth
+// (KV heads interleaved across threads; scores: kGroup × n floats of this thread's own).
 void attend(const F16OpKernels& kern, const uint16_t* k, const uint16_t* v, int64_t n, const float* q, float* scores,
-            float* out) {
+            float* out, int ith = 0, int nth = 1) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
-  for (int kvh = 0; kvh < kKvHeads; ++kvh) {
+  for (int kvh = ith; kvh < kKvHeads; kvh += nth) {
     const int64_t head0 = static_cast<int64_t>(kvh) * kGroup * kHeadDim;
     kern.scores(n, kHeadDim, k + kvh * kHeadDim, kKvDim, q + head0, kGroup, scale, scores);
     for (int h = 0; h < kGroup; ++h) kern.softmax(scores + h * n, n);
@@ -68,13 +73,14 @@ void attend(const F16OpKernels& kern, const uint16_t* k, const uint16_t* v, int6
   }
 }
 
-void BM_Attn(benchmark::State& state, Variant variant, bool hot) {
+// threads > 1: the time column is wall time (UseRealTime), the pool's threads spinning between layers as in decode.
+void BM_Attn(benchmark::State& state, Variant variant, bool hot, int threads) {
   const int64_t ctx = state.range(0);
   const Caches caches(ctx, hot);
   const F16OpKernels kern = variant == Variant::kRowwise ? f16_op_kernels_rowwise() : f16_op_kernels();
   const std::vector<float> q = bench::random_floats(kHeads * kHeadDim, 5);
-  std::vector<float> out(kHeads * kHeadDim), scores(static_cast<size_t>(kGroup * ctx));
-  ThreadPool pool(1);
+  std::vector<float> out(kHeads * kHeadDim), scores(static_cast<size_t>(threads * kGroup * ctx));
+  ThreadPool pool(threads);
   AttentionArgs a;
   a.q = q.data();
   a.out = out.data();
@@ -85,7 +91,7 @@ void BM_Attn(benchmark::State& state, Variant variant, bool hot) {
   a.head_dim = kHeadDim;
   a.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
   a.scratch = scores.data();
-  a.scratch_stride = static_cast<int64_t>(scores.size());
+  a.scratch_stride = kGroup * ctx;
   int64_t next = 0;
   for (auto _ : state) {
     for (int l = 0; l < kLayers; ++l, next = (next + 1) % caches.count) {
@@ -93,8 +99,13 @@ void BM_Attn(benchmark::State& state, Variant variant, bool hot) {
         a.k = caches.k(next);
         a.v = caches.v(next);
         attention(a, pool);
-      } else {
+      } else if (threads == 1) {
         attend(kern, caches.k(next), caches.v(next), ctx, q.data(), scores.data(), out.data());
+      } else {
+        pool.run([&](int ith, int nth) {
+          attend(kern, caches.k(next), caches.v(next), ctx, q.data(), scores.data() + ith * kGroup * ctx, out.data(),
+                 ith, nth);
+        });
       }
     }
     benchmark::DoNotOptimize(out.data());
@@ -103,17 +114,17 @@ void BM_Attn(benchmark::State& state, Variant variant, bool hot) {
 }
 
 BENCHMARK(bench::stream_read)->Name("StreamRead")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Attn, hot_rowwise, Variant::kRowwise, true)
+BENCHMARK_CAPTURE(BM_Attn, hot_rowwise, Variant::kRowwise, true, 1)
     ->Name("Hot/rowwise")
     ->ArgName("ctx")
     ->Arg(256)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Attn, hot_blocked, Variant::kBlocked, true)
+BENCHMARK_CAPTURE(BM_Attn, hot_blocked, Variant::kBlocked, true, 1)
     ->Name("Hot/blocked")
     ->ArgName("ctx")
     ->Arg(256)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Attn, hot_attention, Variant::kAttention, true)
+BENCHMARK_CAPTURE(BM_Attn, hot_attention, Variant::kAttention, true, 1)
     ->Name("Hot/attention")
     ->ArgName("ctx")
     ->Arg(256)
@@ -122,9 +133,19 @@ BENCHMARK_CAPTURE(BM_Attn, hot_attention, Variant::kAttention, true)
 void contexts(benchmark::internal::Benchmark* b) {
   b->ArgName("ctx")->Arg(128)->Arg(512)->Arg(640)->Arg(2048)->Arg(8192)->Unit(benchmark::kMillisecond);
 }
-BENCHMARK_CAPTURE(BM_Attn, rowwise, Variant::kRowwise, false)->Name("Attn/rowwise")->Apply(contexts);
-BENCHMARK_CAPTURE(BM_Attn, blocked, Variant::kBlocked, false)->Name("Attn/blocked")->Apply(contexts);
-BENCHMARK_CAPTURE(BM_Attn, attention, Variant::kAttention, false)->Name("Attn/attention")->Apply(contexts);
+BENCHMARK_CAPTURE(BM_Attn, rowwise, Variant::kRowwise, false, 1)->Name("Attn/rowwise")->Apply(contexts);
+BENCHMARK_CAPTURE(BM_Attn, blocked, Variant::kBlocked, false, 1)->Name("Attn/blocked")->Apply(contexts);
+BENCHMARK_CAPTURE(BM_Attn, attention, Variant::kAttention, false, 1)->Name("Attn/attention")->Apply(contexts);
+// Two threads: the per-KV-head kernels with KV heads interleaved (the split decode used before attention_decode.cc)
+// against attention() (contiguous KV head halves).
+BENCHMARK_CAPTURE(BM_Attn, blocked_t2, Variant::kBlocked, false, 2)
+    ->Name("Attn2/blocked")
+    ->Apply(contexts)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Attn, attention_t2, Variant::kAttention, false, 2)
+    ->Name("Attn2/attention")
+    ->Apply(contexts)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace edgellm
