@@ -331,7 +331,7 @@ Result<KernelRates> probe_one_type(GgmlType type, double target_s, int tries, ui
   fit_decode_rates(few[1], many[2], kPromptProbeRowsFew, kPromptProbeRowsMany, kProbeCols, &k);
   if (plain != nullptr) {
     EL_ASSIGN_OR_RETURN(k.decode_stream_fraction,
-                        decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 5, *plain));
+                        decode_stream_fraction(type, *t, stream_bytes, 2 * tries + 3, *plain));
   }
   return k;
 }
