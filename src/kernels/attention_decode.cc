@@ -3,8 +3,16 @@
 // 8 strided passes over K and 8 over V per layer, which ran at ~15 GB/s even with software prefetch. Here a block
 // of kBlock positions is finished for every KV head of the run before the next block starts, so K and V are each
 // read front to back once per layer (a thread of a 2-way split reads its half of every row: 512-byte runs), and the
-// next blocks are prefetched. The softmax runs online (flash-decoding style): per block a new running max per query
-// head rescales its sum and its accumulators, which live in the output rows (L1), so no scores need storing.
+// rows two blocks ahead are prefetched a few lines at a time. The softmax runs online (flash-decoding style): per
+// block a new running max per query head rescales its sum and its accumulators, which live in the output rows
+// (L1), so no scores are stored.
+// 1B shape, bench/attention_bench.cc, same process, quiet machine (per token, 16 layers; old = per-KV-head path):
+//   one thread   ctx 128 0.33 -> 0.39 ms, 512 1.08 -> 0.97, 640 1.35 -> 1.05 (19 GB/s), 2048 4.2 -> 3.0,
+//                8192 16.7 -> 12.6 (20 GB/s; the stream read runs at 44 GB/s);
+//   from L2      ctx 256 0.27 -> 0.33 ms: per block the max, the rescale and the accumulator reloads cost more
+//                arithmetic than the old path's stored scores, which is what bounds 2 threads:
+//   two threads  ctx 128 0.18 -> 0.23 ms, 640 0.72 -> 0.76, 2048 2.24 -> 2.2, 8192 9.4 -> 8.4.
+// Highway 1.0.3 expresses all of it (F16 widening, transpose-reduce, vector exp); no per-ISA intrinsics.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/attention_decode.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -37,28 +45,29 @@ constexpr int64_t kMaxHeads = 128;
 // How many blocks ahead the rows are prefetched.
 constexpr int64_t kAheadBlocks = 2;
 
-// Software prefetch of the next block's rows, spread over the value rows of the current one: value row j of the
-// run's KV head c (a call i = c·kBlock + j) requests the hd·2 bytes at (i mod n_kv)·hd·2 of next-block row
-// i / n_kv, so the run's part of each row is requested front to back, a few lines per call. (A burst of a whole
-// block's 1024 prefetches at its start stalled the core until they had landed: 2.3 ms per token at context 640
-// against 1.4 for the per-KV-head kernels; without any prefetch, 3.2 ms.)
+// Software prefetch of the rows kAheadBlocks blocks ahead, spread over the value rows of the current block in row
+// order: the run's part of those rows is a sequence of lines (run_lines per row), KV head c's value rows request
+// lines c·kBlock·per_call … onwards, per_call = ⌈run_lines / n_kv⌉ of K and as many of V per row. (A burst of a
+// whole block's 1024 prefetches at its start stalled the core until they had landed: 2.3 ms per token at context
+// 640 against 1.4 for the per-KV-head kernels; without any prefetch, 3.2 ms; column order, each KV head's own
+// slice of the rows: no better than the per-KV-head kernels.)
 struct Ahead {
   const char* k;  // the current block's first row of the run
   const char* v;
-  int64_t stride;  // bytes from row to row
-  int64_t rows;    // rows left in the cache from the current block on
-  int64_t n_kv;    // KV heads in the run
-  int64_t bytes;   // hd · 2
-  int64_t call0;   // c · kBlock for the KV head being accumulated, −1 to skip (later head blocks and pieces)
+  int64_t stride;     // bytes from row to row
+  int64_t rows;       // rows left in the cache from the current block on
+  int64_t run_lines;  // 64-byte lines of a row's run
+  int64_t per_call;   // lines per Step(), 0 to skip (later head blocks and pieces of a KV head)
+  int64_t row, col;   // the next line to request: row (from the current block's first), line in the run
 
-  HWY_INLINE void Row(int64_t j) const {
-    if (call0 < 0) return;
-    const int64_t i = call0 + j, row = kAheadBlocks * kBlock + i / n_kv;
-    if (row >= rows) return;
-    const int64_t off = row * stride + (i % n_kv) * bytes;
-    for (int64_t b = 0; b < bytes; b += 64) {
-      hwy::Prefetch(k + off + b);
-      hwy::Prefetch(v + off + b);
+  HWY_INLINE void Step() {
+    for (int64_t t = 0; t < per_call && row < rows; ++t) {
+      hwy::Prefetch(k + row * stride + col * 64);
+      hwy::Prefetch(v + row * stride + col * 64);
+      if (++col == run_lines) {
+        col = 0;
+        ++row;
+      }
     }
   }
 };
@@ -107,7 +116,7 @@ HWY_INLINE void StoreTo(const VF* acc, float* const* dst, std::index_sequence<I.
 // not a multiple of kN keeps its own in tail + h·kN, since its lanes repeat the previous vector's.
 template <int H, int C>
 HWY_INLINE void AccumulatePiece(int64_t nb, int64_t hd, const uint16_t* v, int64_t stride, const float* p,
-                                const float* alpha, int64_t c0, float* out, float* tail, const Ahead& ahead) {
+                                const float* alpha, int64_t c0, float* out, float* tail, Ahead ahead) {
   int64_t off[C];
   float* dst[H * C];
   for (int c = 0; c < C; ++c) {
@@ -119,7 +128,7 @@ HWY_INLINE void AccumulatePiece(int64_t nb, int64_t hd, const uint16_t* v, int64
   LoadScaled<C>(acc, dst, alpha, std::make_index_sequence<H * C>());
   for (int64_t j = 0; j < nb; ++j) {
     WeightedRow<H, C>(v + j * stride, off, p + j, kBlock, acc, std::make_index_sequence<C>());
-    ahead.Row(j);
+    ahead.Step();
   }
   StoreTo(acc, dst, std::make_index_sequence<H * C>());
 }
@@ -139,7 +148,7 @@ void BlockHeads(int64_t nb, int64_t hd, const uint16_t* k, const uint16_t* v, in
   float alpha[H];
   for (int h = 0; h < H; ++h) alpha[h] = OnlineStep(sc + h * kBlock, nb, m[h], l[h]);
   Ahead skip = ahead;
-  skip.call0 = -1;
+  skip.per_call = 0;
   const int64_t chunks = (hd + kN - 1) / kN;
   for (int64_t c = 0; c < chunks;) {
     if (chunks - c >= 4 && H * 4 <= kAccBudget) {
@@ -167,17 +176,32 @@ void DecodeRun(const DecodeAttnSlice& s) {
   std::fill(l, l + heads, 0.0f);
   std::fill(s.out, s.out + heads * hd, 0.0f);
   const VF vscale = hn::Set(DF(), s.scale);
+  // The rows before the prefetch stream's start are requested at once: nothing else could run meanwhile.
+  for (int64_t r = 0; r < std::min(s.n, kAheadBlocks * kBlock); ++r) {
+    for (int64_t b = 0; b < s.n_kv * hd * 2; b += 64) {
+      hwy::Prefetch(reinterpret_cast<const char*>(s.k + r * s.stride) + b);
+      hwy::Prefetch(reinterpret_cast<const char*>(s.v + r * s.stride) + b);
+    }
+  }
   for (int64_t j = 0; j < s.n; j += kBlock) {
     const int64_t nb = std::min(kBlock, s.n - j);
     const uint16_t* kb = s.k + j * s.stride;
     const uint16_t* vb = s.v + j * s.stride;
-    const Ahead ahead0{
-        reinterpret_cast<const char*>(kb), reinterpret_cast<const char*>(vb), s.stride * 2, s.n - j, s.n_kv, hd * 2, 0};
-    Ahead skip = ahead0;
-    skip.call0 = -1;
+    const int64_t run_lines = (s.n_kv * hd * 2 + 63) / 64, per_call = (run_lines + s.n_kv - 1) / s.n_kv;
+    Ahead skip{reinterpret_cast<const char*>(kb),
+               reinterpret_cast<const char*>(vb),
+               s.stride * 2,
+               s.n - j,
+               run_lines,
+               0,
+               0,
+               0};
     for (int64_t c = 0; c < s.n_kv; ++c) {
-      Ahead ahead = ahead0;
-      ahead.call0 = c * kBlock;
+      Ahead ahead = skip;
+      const int64_t line0 = c * kBlock * per_call;
+      ahead.per_call = per_call;
+      ahead.row = kAheadBlocks * kBlock + line0 / run_lines;
+      ahead.col = line0 % run_lines;
       // Query heads of this KV head in blocks of 4, 2, 1 (qlast of a block: its heads' tails, kN apart).
       for (int64_t h = c * g; h < (c + 1) * g;) {
         const int64_t left = (c + 1) * g - h;
