@@ -6,6 +6,11 @@
 // Names:
 //   DecodeStep/<variant>    all of the above for one token: the time is ms/token of non-matmul work
 //   Op/<op>/<variant>       one op at its per-token count (e.g. silu_mul: 16 × 8192)
+//   Quantize/<type>/<variant>  a token's activation rows to a weight type's vec_dot_type, as the Linears of a
+//                           decode step convert them (per layer: Q/K/V once, Wo, gate/up once, down, then the
+//                           head: 3 × 2048 + 8192 per layer, ~230 k values); `scalar` is the reference quantizer,
+//                           `simd` the library's (Highway, best target); `+<type>` adds the row-interleaved
+//                           kernels' per-call expansion of those rows (kernels/repack.h), as the decode does
 // Thread CPU time (the machine is shared). Rerun:
 //   build/bin/ops_bench --benchmark_repetitions=3 --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -17,6 +22,11 @@
 #include "core/fp16.h"
 #include "kernels/ops.h"
 #include "kernels/ops_vec.h"
+#include "kernels/quants.h"
+#include "kernels/repack.h"
+#include "kernels/simd_dot.h"
+#include "kernels/simd_kquant.h"
+#include "kernels/type_traits.h"
 
 namespace edgellm {
 namespace {
@@ -180,6 +190,59 @@ void OpKvWrite(benchmark::State& state, const Variant& f) {
 }
 BENCHMARK_CAPTURE(OpKvWrite, scalar, kScalar)->Name("Op/kv_fp16/scalar")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(OpKvWrite, vec, kVec)->Name("Op/kv_fp16/vec")->Unit(benchmark::kMicrosecond);
+
+// One decode token's activation conversions: `quantize` (a Q8_0 or Q8_K row quantizer) over every Linear input
+// of the 1B shape, each row then expanded by `expand_type`'s row-interleaved ops when given (and this CPU has
+// them; otherwise the benchmark is skipped).
+void QuantizeToken(benchmark::State& state, void (*quantize)(const float*, void*, int64_t), GgmlType act_type,
+                   GgmlType expand_type) {
+  const RepackOps* ops = nullptr;
+  if (expand_type != GgmlType::F32) {
+    ops = repack_ops_best(expand_type);
+    if (ops == nullptr) return state.SkipWithError("no row-interleaved kernels for this type on this CPU");
+  }
+  Token t;
+  const TypeTraits& act = *type_traits(act_type);
+  std::vector<uint8_t> q(row_bytes(act, kFf)), acts(ops != nullptr ? ops->act_row_bytes(kFf) : 0);
+  const auto convert = [&](const float* x, int64_t n) {
+    quantize(x, q.data(), n);
+    if (ops != nullptr) ops->expand_acts(q.data(), n, acts.data());
+  };
+  for (auto _ : state) {
+    for (int l = 0; l < kLayers; ++l) {
+      convert(t.xb.data(), kEmbd);  // Q/K/V
+      convert(t.q.data(), kEmbd);   // Wo over the attention output
+      convert(t.x.data(), kEmbd);   // gate/up
+      convert(t.gate.data(), kFf);  // down
+    }
+    convert(t.w.data(), kEmbd);  // output head
+    benchmark::DoNotOptimize(q.data());
+    benchmark::DoNotOptimize(acts.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * (kLayers * (3 * kEmbd + kFf) + kEmbd));
+}
+BENCHMARK_CAPTURE(QuantizeToken, q8_k_scalar, q8_k_from_float, GgmlType::Q8_K, GgmlType::F32)
+    ->Name("Quantize/q8_k/scalar")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(QuantizeToken, q8_k_simd, simd_quantize_q8_k, GgmlType::Q8_K, GgmlType::F32)
+    ->Name("Quantize/q8_k/simd")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(QuantizeToken, q8_k_tq2, simd_quantize_q8_k, GgmlType::Q8_K, GgmlType::TQ2_0)
+    ->Name("Quantize/q8_k+tq2_0/simd")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(QuantizeToken, q8_k_q2k, simd_quantize_q8_k, GgmlType::Q8_K, GgmlType::Q2_K)
+    ->Name("Quantize/q8_k+q2_k/simd")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(QuantizeToken, q8_0_scalar, q8_0_from_float, GgmlType::Q8_0, GgmlType::F32)
+    ->Name("Quantize/q8_0/scalar")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(QuantizeToken, q8_0_simd, simd_quantize_q8_0, GgmlType::Q8_0, GgmlType::F32)
+    ->Name("Quantize/q8_0/simd")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(QuantizeToken, q8_0_q4_0, simd_quantize_q8_0, GgmlType::Q8_0, GgmlType::Q4_0)
+    ->Name("Quantize/q8_0+q4_0/simd")
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace edgellm

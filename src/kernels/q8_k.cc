@@ -12,7 +12,6 @@ namespace edgellm {
 
 using kquant::clamp_int;
 using kquant::nearest_int;
-using kquant::round_small;
 
 void q8_k_to_float(const void* src, float* dst, int64_t n) {
   const BlockQ8_K* b = static_cast<const BlockQ8_K*>(src);
@@ -46,8 +45,11 @@ void q8_k_from_float(const float* src, void* dst, int64_t n) {
     }
     const float iscale = -127.0f / max;
     if (std::isfinite(iscale)) {
-      // |iscale·x| <= 127 here, so the rounding needs no saturation and the loop vectorizes.
-      for (int j = 0; j < kQK_K; ++j) blk.qs[j] = static_cast<int8_t>(clamp_int(round_small(iscale * x[j]), -127, 127));
+      // |iscale·x| <= 127 here, so the rounding needs no saturation. The float product rounded half to even
+      // (nearbyint in the default mode), not round_small's magic-number add: with FMA in the baseline (ARM64) the
+      // compiler fuses that add with the product, which rounds the exact product instead and differs near ties.
+      for (int j = 0; j < kQK_K; ++j)
+        blk.qs[j] = static_cast<int8_t>(clamp_int(static_cast<int>(std::nearbyint(iscale * x[j])), -127, 127));
       blk.d = 1.0f / iscale;
     } else {
       // Subnormal max: -127/max overflows, so divide per element instead.

@@ -307,13 +307,18 @@ float VecDotF32(int64_t n, const void* w, const void* x) {
 }
 
 // Same arithmetic as q8_0_from_float (d = amax/127, q = roundf(x·(1/d))), so the bytes are identical.
-// roundf rounds halves away from zero; Highway's Round is half-to-even, so round via trunc + fraction.
+// roundf rounds halves away from zero; Highway's Round is half-to-even. Here |v| <= 127·(1 + 2^-23), and for
+// |v| < 2^22 truncating v + copysign(0.5 - 2^-25, v) is roundf(v): below a half the sum stays under the next
+// integer (by at least 2^-25 plus v's own spacing, more than half the sum's spacing), from a half on it reaches
+// it (v = 0.5 gives 1 - 2^-25, a tie that rounds to the even 1.0). ConvertTo truncates toward zero. The product
+// v also feeds the sign, so compilers cannot fuse the add with it into an FMA (which would skip v's rounding).
 void QuantizeQ8_0(const float* src, void* dst, int64_t n) {
   BlockQ8_0* out = static_cast<BlockQ8_0*>(dst);
   const hn::CappedTag<float, kQK8_0> df;
   const hn::Rebind<int32_t, decltype(df)> d32;
   const hn::Rebind<int8_t, decltype(df)> d8;
   const size_t N = hn::Lanes(df);
+  const auto below_half = hn::Set(df, 0x1.fffffep-2f);  // 0.5 - 2^-25
   for (int64_t i = 0; i < n / kQK8_0; ++i) {
     const float* x = src + i * kQK8_0;
     auto vmax = hn::Zero(df);
@@ -323,13 +328,10 @@ void QuantizeQ8_0(const float* src, void* dst, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     out[i].d = fp32_to_fp16(d);
     const auto vid = hn::Set(df, id);
-    const auto half = hn::Set(df, 0.5f), one = hn::Set(df, 1.0f);
     for (size_t k = 0; k < static_cast<size_t>(kQK8_0); k += N) {
       const auto v = hn::Mul(hn::LoadU(df, x + k), vid);
-      const auto t = hn::Trunc(v);
-      const auto away = hn::Ge(hn::Abs(hn::Sub(v, t)), half);
-      const auto r = hn::IfThenElse(away, hn::Add(t, hn::CopySignToAbs(one, v)), t);
-      hn::StoreU(hn::DemoteTo(d8, hn::ConvertTo(d32, r)), d8, out[i].qs + k);
+      const auto r = hn::ConvertTo(d32, hn::Add(v, hn::CopySign(below_half, v)));
+      hn::StoreU(hn::DemoteTo(d8, r), d8, out[i].qs + k);
     }
   }
 }

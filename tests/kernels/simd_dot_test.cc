@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/fp16.h"
+#include "kernels/blocks.h"
 #include "kernels/quants.h"
 #include "kernels/simd_dot.h"
 #include "kernels/type_traits.h"
@@ -156,6 +157,40 @@ TEST(SimdDot, Q8_0QuantizerIsBitExactOnEveryTarget) {
       q8_0_from_float(x.data(), expect.data(), n);
       simd_quantize_q8_0(x.data(), got.data(), n);
       EXPECT_EQ(std::memcmp(expect.data(), got.data(), expect.size()), 0) << "n=" << n;
+    }
+  });
+}
+
+// The Highway quantizer rounds halves away from zero by truncating v + (0.5 - 2^-25): the 64 floats either side of
+// every ±(k + 0.5) up to 127 (d = 1: each block starts with 127) and the same values scaled by 1/3 (d not a power of
+// two, so x·(1/d) lands near the ties after its own rounding) must give roundf's bytes.
+TEST(SimdDot, Q8_0QuantizerRoundsNearTiesLikeRoundf) {
+  std::vector<float> x;
+  for (float scale : {1.0f, 1.0f / 3.0f}) {
+    for (int k = 0; k < 127; ++k) {
+      for (float sign : {1.0f, -1.0f}) {
+        float up = static_cast<float>(k) + 0.5f, down = up;
+        for (int u = 0; u < 64; ++u) {
+          if (x.size() % 32 == 0) x.push_back(127.0f * scale);
+          x.push_back(sign * up * scale);
+          if (x.size() % 32 == 0) x.push_back(127.0f * scale);
+          x.push_back(sign * down * scale);
+          up = std::nextafter(up, 200.0f);
+          down = std::nextafter(down, 0.0f);
+        }
+      }
+    }
+  }
+  while (x.size() % 32 != 0) x.push_back(0.25f);
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<uint8_t> expect(row_bytes(*type_traits(GgmlType::Q8_0), n));
+  q8_0_from_float(x.data(), expect.data(), n);
+  for_each_target([&] {
+    std::vector<uint8_t> got(expect.size(), 0xAB);
+    simd_quantize_q8_0(x.data(), got.data(), n);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const size_t off = static_cast<size_t>(b) * sizeof(BlockQ8_0);
+      ASSERT_EQ(std::memcmp(expect.data() + off, got.data() + off, sizeof(BlockQ8_0)), 0) << "block " << b;
     }
   });
 }

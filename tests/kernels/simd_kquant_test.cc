@@ -329,6 +329,40 @@ TEST(SimdQuantizeQ8K, BitExactToScalarOnEveryTarget) {
   });
 }
 
+// The rounding without a clamp and the bsums from byte sums: blocks whose extreme is -127 (scale 1) or -127/3,
+// filled with the 32 floats either side of ±(k + 0.5) for every k < 127, and blocks of all ±127 (bsums ±2032).
+TEST(SimdQuantizeQ8K, NearTiesAndFullBlocksAreBitExact) {
+  std::vector<float> x;
+  for (float scale : {1.0f, 1.0f / 3.0f}) {
+    for (int k = 0; k < 127; ++k) {
+      float up = static_cast<float>(k) + 0.5f, down = up;
+      for (int u = 0; u < 32; ++u) {
+        for (float v : {up, -up, down, -down}) {
+          if (x.size() % kQK_K == 0) x.push_back(-127.0f * scale);
+          x.push_back(v * scale);
+        }
+        up = std::nextafter(up, 200.0f);
+        down = std::nextafter(down, 0.0f);
+      }
+    }
+  }
+  while (x.size() % kQK_K != 0) x.push_back(0.25f);
+  x.insert(x.end(), kQK_K, 127.0f);
+  x.insert(x.end(), kQK_K, -127.0f);
+  const int64_t n = static_cast<int64_t>(x.size());
+  const size_t bytes = row_bytes(*type_traits(GgmlType::Q8_K), n);
+  std::vector<uint8_t> want(bytes);
+  q8_k_from_float(x.data(), want.data(), n);
+  for_each_target([&] {
+    std::vector<uint8_t> got(bytes, 0xAB);
+    simd_quantize_q8_k(x.data(), got.data(), n);
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      const size_t off = static_cast<size_t>(b) * sizeof(BlockQ8_K);
+      ASSERT_EQ(std::memcmp(want.data() + off, got.data() + off, sizeof(BlockQ8_K)), 0) << "block " << b;
+    }
+  });
+}
+
 TEST(SimdQuantizeQ8K, ResolvedQuantizerIsBitExact) {
   const std::vector<float> x = random_normal(7 * kQK_K, 91, 0.3f);
   const size_t bytes = row_bytes(*type_traits(GgmlType::Q8_K), 7 * kQK_K);
