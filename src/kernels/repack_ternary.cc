@@ -99,8 +99,9 @@ void tq2_expand_acts(const void* vec_dot_row, int64_t cols, uint8_t* dst) {
   const auto* x = static_cast<const BlockQ8_K*>(vec_dot_row);
   for (int64_t b = 0; b < nb; ++b) {
     std::memcpy(dst + 256 * b, x[b].qs, 256);
+    // The block's sum from its 16 group sums (exact, as Q8_K stores them) instead of another pass over 256 bytes.
     int32_t s = 0;
-    for (int i = 0; i < kQK_K; ++i) s += x[b].qs[i];
+    for (int g = 0; g < kQK_K / 16; ++g) s += x[b].bsums[g];
     const int32_t negsum = -s;
     std::memcpy(dst + 256 * nb + 4 * b, &x[b].d, 4);
     std::memcpy(dst + 260 * nb + 4 * b, &negsum, 4);

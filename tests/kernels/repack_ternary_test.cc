@@ -101,12 +101,18 @@ void check_raw_blocks(GgmlType type, size_t block_bytes, float (*reference)(int6
         ops->unpack_tile(packed->tile(tile), n, cols, back.data(), row);
         ASSERT_EQ(std::memcmp(back.data(), m.data() + static_cast<size_t>(tile * kRepackRows) * row, row * n), 0);
       }
-      // Activations at the int8 extremes, mostly alternating, so the int32 sums are as large as they get.
+      // Activations at the int8 extremes, mostly alternating, so the int32 sums are as large as they get; bsums
+      // hold the group sums as in any Q8_K row (the expansion takes the block sum from them).
       std::vector<BlockQ8_K> x(static_cast<size_t>(nb * ops->max_tokens));
       for (size_t k = 0; k < x.size(); ++k) {
         x[k].d = 0.01f * static_cast<float>(k + 1);
         for (int i = 0; i < kQK_K; ++i)
           x[k].qs[i] = static_cast<int8_t>(i % 3 == 0 ? -128 : i % 3 == 1 ? 127 : byte(rng) - 128);
+        for (int g = 0; g < kQK_K / 16; ++g) {
+          int sum = 0;
+          for (int i = 0; i < 16; ++i) sum += x[k].qs[16 * g + i];
+          x[k].bsums[g] = static_cast<int16_t>(sum);
+        }
       }
       const size_t arow = ops->act_row_bytes(cols);
       AlignedBuffer acts(arow * static_cast<size_t>(ops->max_tokens));
