@@ -87,14 +87,7 @@ HWY_INLINE float OnlineStep(float* sc, int64_t nb, float& m, float& l) {
     return 1.0f;
   }
   const float alpha = m_new > m ? std::exp(m - m_new) : 1.0f;  // m = −inf at the start: 0, accumulators are 0
-  const VF vm = hn::Set(df, m_new);
-  VF vsum = hn::Zero(df);
-  for (int64_t i = 0; i < kBlock; i += kN) {
-    const VF e = hn::Exp(df, hn::Sub(hn::LoadU(df, sc + i), vm));
-    hn::StoreU(e, df, sc + i);
-    vsum = hn::Add(vsum, e);
-  }
-  l = l * alpha + hn::GetLane(hn::SumOfLanes(df, vsum));
+  l = l * alpha + hn::GetLane(hn::SumOfLanes(df, ExpShiftedSums(df, sc, kBlock, m_new)));
   m = m_new;
   return alpha;
 }

@@ -13,6 +13,8 @@
 #endif
 
 #include <hwy/highway.h>
+// After highway.h: per-target like this file.
+#include <hwy/contrib/math/math-inl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +24,21 @@
 HWY_BEFORE_NAMESPACE();
 namespace edgellm {
 namespace HWY_NAMESPACE {
+
+// x[i] = exp(x[i] − mx) for i < n (n a multiple of d's lane count), with Highway's vector exp; returns the vector
+// of partial sums. The softmax numerators of SoftmaxF32 and of the decode kernel's online step.
+template <class D>
+HWY_INLINE hwy::HWY_NAMESPACE::VFromD<D> ExpShiftedSums(D d, float* x, int64_t n, float mx) {
+  namespace hn = hwy::HWY_NAMESPACE;
+  const auto vm = hn::Set(d, mx);
+  auto vsum = hn::Zero(d);
+  for (int64_t i = 0; i < n; i += static_cast<int64_t>(hn::Lanes(d))) {
+    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), vm));
+    hn::StoreU(e, d, x + i);
+    vsum = hn::Add(vsum, e);
+  }
+  return vsum;
+}
 
 #if !HWY_HAVE_SCALABLE && HWY_TARGET != HWY_SCALAR
 namespace attn_tiles {

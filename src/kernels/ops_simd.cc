@@ -267,14 +267,7 @@ void SoftmaxF32(float* x, int64_t n) {
     std::fill(x, x + n, 0.0f);  // every entry masked: a uniform zero row is the safe answer
     return;
   }
-  const auto vm = hn::Set(df, mx);
-  auto vsum = hn::Zero(df);
-  for (int64_t i = 0; i < full; i += N) {
-    const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, x + i), vm));
-    hn::StoreU(e, df, x + i);
-    vsum = hn::Add(vsum, e);
-  }
-  float sum = hn::GetLane(hn::SumOfLanes(df, vsum));
+  float sum = hn::GetLane(hn::SumOfLanes(df, ExpShiftedSums(df, x, full, mx)));
   for (int64_t i = full; i < n; ++i) sum += (x[i] = std::exp(x[i] - mx));
   const auto inv = hn::Set(df, 1.0f / sum);
   for (int64_t i = 0; i < full; i += N) hn::StoreU(hn::Mul(hn::LoadU(df, x + i), inv), df, x + i);
