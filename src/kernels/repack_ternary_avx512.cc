@@ -43,6 +43,16 @@ inline int32_t load_i32(const uint8_t* p) {
   return v;
 }
 
+// acc += Σ of 4 products per int32 lane of the unsigned codes w and the activation bytes at p, broadcast to every
+// lane: vpdpbusd with an embedded {1to16} broadcast from memory, one fused instruction. GCC 12 keeps
+// _mm512_dpbusd_epi32(acc, w, _mm512_set1_epi32(load)) as a separate vpbroadcastd, and the TQ1_0 kernel's
+// ~28 instructions per 64 bytes of codes were what held it below the stream rate (front-end bound, 5 of them
+// broadcasts).
+EL_TARGET_VNNI inline __m512i dpbusd_bcast(__m512i acc, __m512i w, const uint8_t* p) {
+  asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*reinterpret_cast<const int32_t*>(p)));
+  return acc;
+}
+
 // One tile, T tokens: y[t * y_stride + r] for the rows in mask m.
 template <int T, int64_t kAhead>
 EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts,
@@ -127,13 +137,20 @@ constexpr TritTables kTrits = make_trit_tables();
 // Column step (4 columns) of digit k of word w of a TQ1_0 block (tile layout in repack_ternary.h).
 constexpr int tq1_step(int w, int k) { return w < 8 ? 8 * k + w : w < 12 ? 40 + 4 * k + (w - 8) : 60 + k; }
 
+// t[q] for a 256-entry table t, hi = the lanes with q >= 128. (Two vpermi2b merging into the index instead of the
+// blend run fewer instructions but ~5 % slower from L2 on Zen 5: the merge makes the second wait for the first.)
 EL_TARGET_VNNI inline __m512i lookup256(const __m512i* t, __m512i q, __mmask64 hi) {
   return _mm512_mask_blend_epi8(hi, _mm512_permutex2var_epi8(t[0], q, t[1]), _mm512_permutex2var_epi8(t[2], q, t[3]));
 }
 
+// Accumulator chains: vpdpbusd's latency is several cycles, so one accumulator per digit position taking all 13
+// (digit 0: 25) words of a block in sequence held one token to one step per latency, below the DRAM rate. Digit 4
+// has its own accumulator (added unscaled at the end), and one token splits every position over kSplit
+// accumulators by word parity; more tokens already interleave T independent chains (and need the registers).
 template <int T, int64_t kAhead>
 EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride,
                                     float* y, int64_t y_stride, __mmask16 m) {
+  constexpr int kSplit = T == 1 ? 2 : 1;
   __m512i packed[4], last[4];
   for (int h = 0; h < 4; ++h) {
     packed[h] = _mm512_load_si512(kTrits.packed + 64 * h);
@@ -146,16 +163,18 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* lev = tile + tern_levels_at(b, kTq1TileBlockBytes);
     const uint8_t* x[T];
-    __m512i a0[T], a1[T], a2[T], a3[T];
+    __m512i a[T][kSplit][5];  // [token][split][digit position]
     for (int t = 0; t < T; ++t) {
       const uint8_t* at = acts + static_cast<size_t>(t) * act_stride;
       x[t] = at + 256 * b;
-      a0[t] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
-      a1[t] = a2[t] = a3[t] = _mm512_setzero_si512();
+      for (int s = 0; s < kSplit; ++s)
+        for (int l = 0; l < 5; ++l) a[t][s][l] = _mm512_setzero_si512();
+      a[t][0][0] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
     }
     if (b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
 #pragma GCC unroll 13
     for (int w = 0; w < kTq1Words; ++w) {
+      const int s = w % kSplit;
       prefetch_line<kAhead>(lev + 64 * w);
       const __m512i q = _mm512_load_si512(lev + 64 * w);
       const __mmask64 hi = _mm512_movepi8_mask(q);
@@ -163,22 +182,28 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
       const __m512i d0 = _mm512_and_si512(d, m0), d1 = _mm512_and_si512(d, m1), d2 = _mm512_and_si512(d, m2),
                     d3 = _mm512_and_si512(d, m3);
       for (int t = 0; t < T; ++t) {
-        a0[t] = _mm512_dpbusd_epi32(a0[t], d0, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 0))));
-        a1[t] = _mm512_dpbusd_epi32(a1[t], d1, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 1))));
-        a2[t] = _mm512_dpbusd_epi32(a2[t], d2, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 2))));
-        a3[t] = _mm512_dpbusd_epi32(a3[t], d3, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 3))));
+        a[t][s][0] = dpbusd_bcast(a[t][s][0], d0, x[t] + 4 * tq1_step(w, 0));
+        a[t][s][1] = dpbusd_bcast(a[t][s][1], d1, x[t] + 4 * tq1_step(w, 1));
+        a[t][s][2] = dpbusd_bcast(a[t][s][2], d2, x[t] + 4 * tq1_step(w, 2));
+        a[t][s][3] = dpbusd_bcast(a[t][s][3], d3, x[t] + 4 * tq1_step(w, 3));
       }
       if (w < kTq1Words - 1) {  // the qh word holds 4 digits
         const __m512i d4 = lookup256(last, q, hi);
         for (int t = 0; t < T; ++t)
-          a0[t] = _mm512_dpbusd_epi32(a0[t], d4, _mm512_set1_epi32(load_i32(x[t] + 4 * tq1_step(w, 4))));
+          a[t][s][4] = dpbusd_bcast(a[t][s][4], d4, x[t] + 4 * tq1_step(w, 4));
       }
     }
     const __m512 ws = _mm512_cvtph_ps(
         _mm256_load_si256(reinterpret_cast<const __m256i*>(tile + tern_scales_at(b, kTq1TileBlockBytes))));
     for (int t = 0; t < T; ++t) {
-      const __m512i i = _mm512_add_epi32(_mm512_add_epi32(a0[t], _mm512_srai_epi32(a1[t], 2)),
-                                         _mm512_add_epi32(_mm512_srai_epi32(a2[t], 4), _mm512_srai_epi32(a3[t], 6)));
+      __m512i c[5];
+      for (int l = 0; l < 5; ++l) {
+        c[l] = a[t][0][l];
+        for (int s = 1; s < kSplit; ++s) c[l] = _mm512_add_epi32(c[l], a[t][s][l]);
+      }
+      // Crumb l of the packed digits was multiplied by 4^l: each sum is a multiple of 4^l, so the shift is exact.
+      const __m512i i = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c[0], c[4]), _mm512_srai_epi32(c[1], 2)),
+                                         _mm512_add_epi32(_mm512_srai_epi32(c[2], 4), _mm512_srai_epi32(c[3], 6)));
       float d;
       std::memcpy(&d, acts + static_cast<size_t>(t) * act_stride + 256 * nb + 4 * b, 4);
       sum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(ws, _mm512_set1_ps(d)), sum[t]);

@@ -82,8 +82,10 @@ void check_raw_blocks(GgmlType type, size_t block_bytes, float (*reference)(int6
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> scale(-2.0f, 2.0f);
   for (const RepackOps* ops : all) {
+    // 256, 512, 768 (an odd last block pair) and 2048 columns (the 1B shape; long accumulator chains).
+    for (int64_t nb : {1, 2, 3, 8})
     for (int64_t n_rows : {1, 3, 17}) {
-      const int64_t nb = 3, cols = nb * kTqBlock;
+      const int64_t cols = nb * kTqBlock;
       const size_t row = static_cast<size_t>(nb) * block_bytes;
       std::vector<uint8_t> m(row * static_cast<size_t>(n_rows));
       for (int64_t r = 0; r < n_rows; ++r)
@@ -126,7 +128,7 @@ void check_raw_blocks(GgmlType type, size_t block_bytes, float (*reference)(int6
             const float want =
                 reference(cols, m.data() + static_cast<size_t>(r) * row, &x[static_cast<size_t>(t * nb)]);
             EXPECT_NEAR(y[t * n_rows + r], want, 1e-5f * (1.0f + std::fabs(want)) + 2e-3f)
-                << "rows " << n_rows << " tokens " << n_tokens << " token " << t << " row " << r;
+                << "cols " << cols << " rows " << n_rows << " tokens " << n_tokens << " token " << t << " row " << r;
           }
       }
     }
