@@ -1,5 +1,6 @@
-// The ternary repack family (kernels/repack_ternary.h): TQ2_0 and TQ1_0 tile layouts, exact pack/unpack, the
-// activation expansion from Q8_K, and the ops table. Plain C++; the decode kernels are in repack_ternary_avx512.cc.
+// The ternary repack family (kernels/repack_ternary.h): TQ2_0 and TQ1_0 tile layouts, pack/unpack (exact for
+// TQ2_0, digit-exact for TQ1_0), the activation expansion from Q8_K, and the ops table. Plain C++; the decode
+// kernels are in repack_ternary_avx512.cc.
 #include "kernels/repack_ternary.h"
 
 #include <cstring>
@@ -66,7 +67,21 @@ void tq2_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
   }
 }
 
-// TQ1_0: the first 52 bytes of each block (qs, qh) of the 16 rows interleaved in 4-byte words; scales as TQ2_0.
+// TQ1_0: the first 52 bytes of each block (qs, qh) of the 16 rows recoded and interleaved in 4-byte words;
+// scales as TQ2_0.
+struct Tq1Recode {
+  uint8_t to_tile[256], to_gguf[256];
+};
+constexpr Tq1Recode make_tq1_recode() {
+  Tq1Recode t{};
+  for (int q = 0; q < 256; ++q) {
+    t.to_tile[q] = tq1_tile_byte(q);
+    t.to_gguf[q] = tq1_gguf_byte(q);
+  }
+  return t;
+}
+constexpr Tq1Recode kTq1Recode = make_tq1_recode();
+
 void tq1_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t cols, uint8_t* dst) {
   const int64_t nb = cols / kTqBlock;
   std::memset(dst, 0, tern_tile_bytes(cols, kTq1TileBlockBytes));
@@ -76,7 +91,7 @@ void tq1_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t co
       const uint8_t* blk = row + b * kTq1Bytes;
       std::memcpy(dst + tern_scales_at(b, kTq1TileBlockBytes) + 2 * r, blk + 52, 2);
       uint8_t* out = dst + tern_levels_at(b, kTq1TileBlockBytes);
-      for (int w = 0; w < kTq1Words; ++w) std::memcpy(out + 64 * w + 4 * r, blk + 4 * w, 4);
+      for (int i = 0; i < 4 * kTq1Words; ++i) out[64 * (i / 4) + 4 * r + i % 4] = kTq1Recode.to_tile[blk[i]];
     }
   }
 }
@@ -89,7 +104,7 @@ void tq1_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
       uint8_t* blk = row + b * kTq1Bytes;
       std::memcpy(blk + 52, tile + tern_scales_at(b, kTq1TileBlockBytes) + 2 * r, 2);
       const uint8_t* in = tile + tern_levels_at(b, kTq1TileBlockBytes);
-      for (int w = 0; w < kTq1Words; ++w) std::memcpy(blk + 4 * w, in + 64 * w + 4 * r, 4);
+      for (int i = 0; i < 4 * kTq1Words; ++i) blk[i] = kTq1Recode.to_gguf[in[64 * (i / 4) + 4 * r + i % 4]];
     }
   }
 }

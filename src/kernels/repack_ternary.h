@@ -15,10 +15,15 @@
 // block's sum is acc0 + (acc1 >> 2) + (acc2 >> 4) + (acc3 >> 6) — exact, as each acc_l is a multiple of 4^l.
 //
 // TQ1_0 codes of one block: 13 vectors of 64 bytes (832 = 16 rows × 52): vector w (at 64·w), bytes
-// 4r..4r+3 = bytes 4w..4w+3 of row r's GGUF block (qs[48] then qh[4]), i.e. the rows interleaved in 4-byte
-// words. ggml's digit k of a byte (trit k of the column ggml assigns it) then covers 4 consecutive columns for
-// every word: vector w, digit k is column step (4 columns) 8k + w for w < 8, 40 + 4k + (w − 8) for w < 12, and
-// 60 + k for w = 12 (4 digits only).
+// 4r..4r+3 = bytes 4w..4w+3 of row r's GGUF block (qs[48] then qh[4]) recoded by tq1_tile_byte, i.e. the rows
+// interleaved in 4-byte words. ggml's digit k of a byte (trit k of the column ggml assigns it) then covers 4
+// consecutive columns for every word: vector w, digit k is column step (4 columns) 8k + w for w < 8,
+// 40 + 4k + (w − 8) for w < 12, and 60 + k for w = 12 (4 digits only).
+// The recoding keeps the byte's 5 digits g0..g4 (3^5 = 243 of 256 codes) but places digit 4 in the low 6 bits:
+// with c = g0 + 3·g1 + 9·g2 + 27·g3, the tile byte is (c mod 4) · 64 + 21 · g4 + c / 4, so the kernel reads g4
+// with one 64-entry vpermb (it ignores bits 6-7) instead of a 256-entry lookup (two vpermi2b and a blend).
+// Unpacking writes the canonical GGUF byte of the same digits (ceil(v · 256 / 243), as the quantizer does):
+// byte-exact for quantizer output, digit-exact for any byte.
 //
 // Zero rows pad the last tile (scale 0).
 //
@@ -39,6 +44,32 @@ namespace edgellm {
 constexpr size_t kTq2TileBlockBytes = 1024;  // codes of one 256-column block of 16 rows
 constexpr int kTq1Words = 13;                // 4-byte words of trits per TQ1_0 block row (qs[48], qh[4])
 constexpr size_t kTq1TileBlockBytes = 64 * kTq1Words;
+
+// ggml's digit n (0..4, 0 the most significant) of a TQ1_0 byte q: ((q · 3^n) mod 256 · 3) >> 8, in 0..2.
+constexpr int tq1_ggml_digit(int q, int n) {
+  int p = 1;
+  for (int i = 0; i < n; ++i) p *= 3;
+  return (((q * p) & 255) * 3) >> 8;
+}
+// The tile byte of GGUF byte q (layout above).
+constexpr uint8_t tq1_tile_byte(int q) {
+  const int c = tq1_ggml_digit(q, 0) + 3 * tq1_ggml_digit(q, 1) + 9 * tq1_ggml_digit(q, 2) + 27 * tq1_ggml_digit(q, 3);
+  return static_cast<uint8_t>((c % 4) * 64 + 21 * tq1_ggml_digit(q, 4) + c / 4);
+}
+// Digit n of tile byte e (e from tq1_tile_byte; other codes give digits of no byte).
+constexpr int tq1_tile_digit(int e, int n) {
+  const int low = e & 63, c = 4 * (low % 21) + (e >> 6);
+  if (n == 4) return low / 21;
+  int v = c;
+  for (int i = 0; i < n; ++i) v /= 3;
+  return v % 3;
+}
+// The canonical GGUF byte of tile byte e: ceil(v · 256 / 243) for v the digits as a base-3 number.
+constexpr uint8_t tq1_gguf_byte(int e) {
+  int v = 0;
+  for (int n = 0; n < 5; ++n) v = 3 * v + tq1_tile_digit(e, n);
+  return static_cast<uint8_t>((v * 256 + 242) / 243);
+}
 
 // Offsets in a tile of block b's 16 scales and codes, and the tile's size, for L = level_bytes per block.
 constexpr size_t tern_scales_at(int64_t b, size_t level_bytes) {

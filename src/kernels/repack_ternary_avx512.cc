@@ -6,8 +6,8 @@
 // multiplied by 4^l and its own accumulator undoes that with one exact shift per block), one vpdpbusd per crumb
 // and token with a 4-byte activation broadcast, then per token one convert and one fma with the 16 row scales
 // times the token's scale: ~0.05 instructions per weight for one token.
-// TQ1_0: 13 loads, per 64 bytes two 256-entry table lookups (digits 0..3 as crumbs, digit 4), 4 ANDs and the
-// same vpdpbusd: ~0.055 instructions per weight.
+// TQ1_0: 13 loads, per 64 bytes a 256-entry table lookup (digits 0..3 as crumbs), a 64-entry one (digit 4 of the
+// recoded bytes), 4 ANDs and the same vpdpbusd: ~0.05 instructions per weight.
 #include "kernels/repack_ternary.h"
 
 #if defined(__x86_64__)
@@ -110,25 +110,22 @@ EL_TARGET_VNNI void run(const RepackedWeight& w, int64_t tile_begin, int64_t til
   }
 }
 
-// ggml's digit n of a TQ1_0 byte q is ((q · 3^n mod 256) · 3) >> 8. Two 256-entry tables: digits 0..3 of q
-// packed as crumbs (digit l in bits 2l..2l+1, split like TQ2_0's codes: AND masks, crumb l scaled by 4^l) and
-// digit 4 alone. Each is looked up as two 128-entry vpermi2b halves and a blend on bit 7, so 5 digits of 64
-// bytes cost 6 vpermi2b, 2 blends and 4 ANDs (against 10 vpermi2b and 5 blends with one table per digit, or
-// 4 multiplies per digit in the 16-bit form).
+// Digits of a TQ1_0 tile byte e (recoded at pack time, kernels/repack_ternary.h): a 256-entry table of digits
+// 0..3 packed as crumbs (digit l in bits 2l..2l+1, split like TQ2_0's codes: AND masks, crumb l scaled by 4^l),
+// looked up as two 128-entry vpermi2b halves and a blend on bit 7, and a 64-entry table of digit 4, which the
+// recoding made a function of bits 0-5: one vpermb. Per 64 bytes 3 permutes and a blend where ggml's bytes took
+// 4 and 2 (from L2, 1024x2048, one thread: 43 -> 52 GB/s).
 struct TritTables {
   alignas(64) uint8_t packed[256];  // digits 0..3
-  alignas(64) uint8_t last[256];    // digit 4
+  alignas(64) uint8_t last[64];     // digit 4
 };
 constexpr TritTables make_trit_tables() {
   TritTables tt{};
-  for (int q = 0; q < 256; ++q) {
-    int pow3 = 1, packed = 0;
-    for (int n = 0; n < 5; ++n, pow3 *= 3) {
-      const int digit = (((q * pow3) & 255) * 3) >> 8;
-      if (n < 4) packed |= digit << (2 * n);
-      else tt.last[q] = static_cast<uint8_t>(digit);
-    }
-    tt.packed[q] = static_cast<uint8_t>(packed);
+  for (int e = 0; e < 256; ++e) {
+    int packed = 0;
+    for (int n = 0; n < 4; ++n) packed |= tq1_tile_digit(e, n) << (2 * n);
+    tt.packed[e] = static_cast<uint8_t>(packed);
+    if (e < 64) tt.last[e] = static_cast<uint8_t>(tq1_tile_digit(e, 4));
   }
   return tt;
 }
@@ -151,11 +148,9 @@ template <int T, int64_t kAhead>
 EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride,
                                     float* y, int64_t y_stride, __mmask16 m) {
   constexpr int kSplit = T == 1 ? 2 : 1;
-  __m512i packed[4], last[4];
-  for (int h = 0; h < 4; ++h) {
-    packed[h] = _mm512_load_si512(kTrits.packed + 64 * h);
-    last[h] = _mm512_load_si512(kTrits.last + 64 * h);
-  }
+  __m512i packed[4];
+  for (int h = 0; h < 4; ++h) packed[h] = _mm512_load_si512(kTrits.packed + 64 * h);
+  const __m512i last = _mm512_load_si512(kTrits.last);
   const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C), m2 = _mm512_set1_epi8(0x30),
                 m3 = _mm512_set1_epi8(static_cast<char>(0xC0));
   __m512 sum[T];
@@ -188,7 +183,7 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
         a[t][s][3] = dpbusd_bcast(a[t][s][3], d3, x[t] + 4 * tq1_step(w, 3));
       }
       if (w < kTq1Words - 1) {  // the qh word holds 4 digits
-        const __m512i d4 = lookup256(last, q, hi);
+        const __m512i d4 = _mm512_permutexvar_epi8(q, last);
         for (int t = 0; t < T; ++t)
           a[t][s][4] = dpbusd_bcast(a[t][s][4], d4, x[t] + 4 * tq1_step(w, 4));
       }

@@ -68,9 +68,26 @@ TEST(RepackTernary, Tq1TileLayoutIsTheDocumentedOne) {
       for (int b = 0; b < 2; ++b) {
         const uint8_t* blk = rows.data() + (2 * r + b) * kTq1Bytes;
         const uint8_t* lev = tile.data() + 64 + b * kTq1TileBlockBytes;
-        for (int i = 0; i < 52; ++i) EXPECT_EQ(lev[64 * (i / 4) + 4 * r + i % 4], blk[i]) << "row " << r << " byte " << i;
+        for (int i = 0; i < 52; ++i)
+          EXPECT_EQ(lev[64 * (i / 4) + 4 * r + i % 4], tq1_tile_byte(blk[i])) << "row " << r << " byte " << i;
         EXPECT_EQ(std::memcmp(tile.data() + 32 * b + 2 * r, blk + 52, 2), 0);
       }
+  }
+}
+
+// Every byte keeps its 5 digits through the tile recoding (distinct digit tuples get distinct tile bytes), and
+// the unpacked byte is the quantizer's own for quantizer output (v = 0..242 as ceil(v · 256 / 243)).
+TEST(RepackTernary, Tq1RecodingKeepsEveryByteDigits) {
+  for (int q = 0; q < 256; ++q) {
+    const int e = tq1_tile_byte(q);
+    for (int n = 0; n < 5; ++n) {
+      EXPECT_EQ(tq1_tile_digit(e, n), tq1_ggml_digit(q, n)) << "byte " << q << " digit " << n;
+      EXPECT_EQ(tq1_ggml_digit(tq1_gguf_byte(e), n), tq1_ggml_digit(q, n)) << "byte " << q << " digit " << n;
+    }
+  }
+  for (int v = 0; v < 243; ++v) {
+    const int q = (v * 256 + 242) / 243;
+    EXPECT_EQ(tq1_gguf_byte(tq1_tile_byte(q)), q) << "v " << v;
   }
 }
 
@@ -101,7 +118,19 @@ void check_raw_blocks(GgmlType type, size_t block_bytes, float (*reference)(int6
       for (int64_t tile = 0; tile < packed->tiles; ++tile) {
         const int n = static_cast<int>(std::min<int64_t>(kRepackRows, n_rows - tile * kRepackRows));
         ops->unpack_tile(packed->tile(tile), n, cols, back.data(), row);
-        ASSERT_EQ(std::memcmp(back.data(), m.data() + static_cast<size_t>(tile * kRepackRows) * row, row * n), 0);
+        const uint8_t* orig = m.data() + static_cast<size_t>(tile * kRepackRows) * row;
+        if (type != GgmlType::TQ1_0) {
+          ASSERT_EQ(std::memcmp(back.data(), orig, row * static_cast<size_t>(n)), 0);
+          continue;
+        }
+        // TQ1_0 tiles hold the digits, not the bytes (repack_ternary.h): the same trits and the same scale bits.
+        for (size_t at = 0; at < row * static_cast<size_t>(n); at += block_bytes) {
+          int8_t want[kTqBlock], got[kTqBlock];
+          tq1_0_decode(orig + at, want);
+          tq1_0_decode(back.data() + at, got);
+          ASSERT_EQ(std::memcmp(got, want, sizeof(want)), 0) << "cols " << cols << " block at " << at;
+          ASSERT_EQ(std::memcmp(back.data() + at + 52, orig + at + 52, 2), 0) << "cols " << cols << " block at " << at;
+        }
       }
       // Activations at the int8 extremes, mostly alternating, so the int32 sums are as large as they get; bsums
       // hold the group sums as in any Q8_K row (the expansion takes the block sum from them).
