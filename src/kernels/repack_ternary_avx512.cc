@@ -30,7 +30,9 @@ namespace {
 // the next pair. An asm statement rather than _mm_prefetch, which GCC hoists to the top of the unrolled block
 // (one burst of 13-16 requests reads slower than one per step). 8 KB measured best of 4-12 KB for TQ2_0; one
 // thread from DRAM as a fraction of the stream read of the same process (8192x2048, 2048x8192, 14336x4096):
-// TQ2_0 0.91 -> 0.98-1.0, TQ1_0 0.90-0.96 -> 0.84-0.97 (bound by its table lookups: ~48 GB/s in L2).
+// TQ2_0 0.91 -> 0.98-1.0, TQ1_0 0.90-0.96 -> 0.84-0.97 (bound by its table lookups: ~48 GB/s in L2). Session 6,
+// TQ1_0 after the recoding (~53 GB/s in L2): 4, 12 and 16 KB no better than 8 KB; it reads ~1.0 of the stream
+// when the machine's bandwidth is down to 35-39 GB/s and 0.84-0.93 at 46-48 GB/s (instruction-bound there).
 constexpr int64_t kTq2Ahead = 8192, kTq1Ahead = 8192;
 template <int64_t kAhead>
 inline void prefetch_line(const uint8_t* p) {
@@ -140,14 +142,11 @@ EL_TARGET_VNNI inline __m512i lookup256(const __m512i* t, __m512i q, __mmask64 h
   return _mm512_mask_blend_epi8(hi, _mm512_permutex2var_epi8(t[0], q, t[1]), _mm512_permutex2var_epi8(t[2], q, t[3]));
 }
 
-// Accumulator chains: vpdpbusd's latency is several cycles, so one accumulator per digit position taking all 13
-// (digit 0: 25) words of a block in sequence held one token to one step per latency, below the DRAM rate. Digit 4
-// has its own accumulator (added unscaled at the end), and one token splits every position over kSplit
-// accumulators by word parity; more tokens already interleave T independent chains (and need the registers).
+// Digit 4 has its own accumulator (added unscaled at the end) rather than sharing digit 0's: 12 fewer dependent
+// vpdpbusd per block. (Splitting every accumulator by word parity for one token measured no faster.)
 template <int T, int64_t kAhead>
 EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride,
                                     float* y, int64_t y_stride, __mmask16 m) {
-  constexpr int kSplit = T == 1 ? 2 : 1;
   __m512i packed[4];
   for (int h = 0; h < 4; ++h) packed[h] = _mm512_load_si512(kTrits.packed + 64 * h);
   const __m512i last = _mm512_load_si512(kTrits.last);
@@ -158,18 +157,16 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* lev = tile + tern_levels_at(b, kTq1TileBlockBytes);
     const uint8_t* x[T];
-    __m512i a[T][kSplit][5];  // [token][split][digit position]
+    __m512i a[T][5];  // [token][digit position]
     for (int t = 0; t < T; ++t) {
       const uint8_t* at = acts + static_cast<size_t>(t) * act_stride;
       x[t] = at + 256 * b;
-      for (int s = 0; s < kSplit; ++s)
-        for (int l = 0; l < 5; ++l) a[t][s][l] = _mm512_setzero_si512();
-      a[t][0][0] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
+      a[t][0] = _mm512_set1_epi32(load_i32(at + 260 * nb + 4 * b));
+      for (int l = 1; l < 5; ++l) a[t][l] = _mm512_setzero_si512();
     }
     if (b % 2 == 0) prefetch_line<kAhead>(lev - 64);  // the pair's scales
 #pragma GCC unroll 13
     for (int w = 0; w < kTq1Words; ++w) {
-      const int s = w % kSplit;
       prefetch_line<kAhead>(lev + 64 * w);
       const __m512i q = _mm512_load_si512(lev + 64 * w);
       const __mmask64 hi = _mm512_movepi8_mask(q);
@@ -177,25 +174,21 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
       const __m512i d0 = _mm512_and_si512(d, m0), d1 = _mm512_and_si512(d, m1), d2 = _mm512_and_si512(d, m2),
                     d3 = _mm512_and_si512(d, m3);
       for (int t = 0; t < T; ++t) {
-        a[t][s][0] = dpbusd_bcast(a[t][s][0], d0, x[t] + 4 * tq1_step(w, 0));
-        a[t][s][1] = dpbusd_bcast(a[t][s][1], d1, x[t] + 4 * tq1_step(w, 1));
-        a[t][s][2] = dpbusd_bcast(a[t][s][2], d2, x[t] + 4 * tq1_step(w, 2));
-        a[t][s][3] = dpbusd_bcast(a[t][s][3], d3, x[t] + 4 * tq1_step(w, 3));
+        a[t][0] = dpbusd_bcast(a[t][0], d0, x[t] + 4 * tq1_step(w, 0));
+        a[t][1] = dpbusd_bcast(a[t][1], d1, x[t] + 4 * tq1_step(w, 1));
+        a[t][2] = dpbusd_bcast(a[t][2], d2, x[t] + 4 * tq1_step(w, 2));
+        a[t][3] = dpbusd_bcast(a[t][3], d3, x[t] + 4 * tq1_step(w, 3));
       }
       if (w < kTq1Words - 1) {  // the qh word holds 4 digits
         const __m512i d4 = _mm512_permutexvar_epi8(q, last);
         for (int t = 0; t < T; ++t)
-          a[t][s][4] = dpbusd_bcast(a[t][s][4], d4, x[t] + 4 * tq1_step(w, 4));
+          a[t][4] = dpbusd_bcast(a[t][4], d4, x[t] + 4 * tq1_step(w, 4));
       }
     }
     const __m512 ws = _mm512_cvtph_ps(
         _mm256_load_si256(reinterpret_cast<const __m256i*>(tile + tern_scales_at(b, kTq1TileBlockBytes))));
     for (int t = 0; t < T; ++t) {
-      __m512i c[5];
-      for (int l = 0; l < 5; ++l) {
-        c[l] = a[t][0][l];
-        for (int s = 1; s < kSplit; ++s) c[l] = _mm512_add_epi32(c[l], a[t][s][l]);
-      }
+      const __m512i* c = a[t];
       // Crumb l of the packed digits was multiplied by 4^l: each sum is a multiple of 4^l, so the shift is exact.
       const __m512i i = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c[0], c[4]), _mm512_srai_epi32(c[1], 2)),
                                          _mm512_add_epi32(_mm512_srai_epi32(c[2], 4), _mm512_srai_epi32(c[3], 6)));
