@@ -10,14 +10,18 @@
 //                            1-thread pool (the path decode runs: attention_decode.cc, positions outer, all KV
 //                            heads per block of rows, online softmax). Enough layer caches to exceed 96 MB are read
 //                            one after another, so they come from DRAM as in a model's decode, not from the L3.
+//                            (positions split across the pool's threads in fixed chunks, then merged);
+//                            head_split = the same kernel as session 5's attention() ran it: one whole-context call
+//                            per thread over a contiguous range of KV heads (one thread: all of them, unchunked).
 //   Hot/<variant>/ctx:256    one layer cache reused (L2): the arithmetic cost without the memory stream.
 //   Attn2/<variant>/ctx:<n>  the same on a 2-thread pool (wall time): blocked with KV heads interleaved across the
-//                            threads as decode split them before, attention = attention()'s contiguous halves.
+//                            threads as decode split them before session 5, head_split its KV head halves,
+//                            attention = attention()'s position split.
 //   StreamRead               one thread summing 96 MB with the widest loads: the roofline of this run.
 // bytes_per_second = K and V bytes read per CPU second (n · 2 KB per layer); bw_frac = that over StreamRead's.
 // Rerun, comparing variants in the same minute (noisy shared machine):
-//   build/bin/attention_bench --benchmark_filter='StreamRead|Attn' --benchmark_repetitions=3
-//     --benchmark_min_time=0.3   (one line)
+//   build/bin/attention_bench --benchmark_filter='StreamRead|Attn2?/(attention|head_split)'
+//     --benchmark_repetitions=3 --benchmark_min_time=0.3   (one line)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -37,7 +41,7 @@ namespace {
 constexpr int kLayers = 16, kHeads = 32, kKvHeads = 8, kHeadDim = 64;
 constexpr int kGroup = kHeads / kKvHeads, kKvDim = kKvHeads * kHeadDim;
 
-enum class Variant { kBlocked, kRowwise, kAttention };
+enum class Variant { kBlocked, kRowwise, kAttention, kHeadSplit };
 
 // Layer caches (K then V, each ctx rows of kKvDim halves) of N(0, 1) values, enough of them to exceed 96 MB.
 struct Caches {
@@ -73,13 +77,33 @@ void attend(const F16OpKernels& kern, const uint16_t* k, const uint16_t* v, int6
   }
 }
 
+// One token's attention in one layer as session 5's attention() ran decode: the decode kernel over one whole-context
+// slice per thread, thread ith of nth taking a contiguous range of KV heads (its part of every cache row).
+void attend_head_split(const F16OpKernels& kern, const uint16_t* k, const uint16_t* v, int64_t n, const float* q,
+                       float* out, int ith, int nth) {
+  const int kv0 = kKvHeads * ith / nth, kv1 = kKvHeads * (ith + 1) / nth;
+  DecodeAttnSlice s;
+  s.n = n;
+  s.hd = kHeadDim;
+  s.g = kGroup;
+  s.n_kv = kv1 - kv0;
+  s.k = k + kv0 * kHeadDim;
+  s.v = v + kv0 * kHeadDim;
+  s.stride = kKvDim;
+  s.q = q + kv0 * kGroup * kHeadDim;
+  s.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
+  s.out = out + kv0 * kGroup * kHeadDim;
+  if (s.n_kv > 0) kern.decode(s);
+}
+
 // threads > 1: the time column is wall time (UseRealTime), the pool's threads spinning between layers as in decode.
 void BM_Attn(benchmark::State& state, Variant variant, bool hot, int threads) {
   const int64_t ctx = state.range(0);
   const Caches caches(ctx, hot);
   const F16OpKernels kern = variant == Variant::kRowwise ? f16_op_kernels_rowwise() : f16_op_kernels();
   const std::vector<float> q = bench::random_floats(kHeads * kHeadDim, 5);
-  std::vector<float> out(kHeads * kHeadDim), scores(static_cast<size_t>(threads * kGroup * ctx));
+  std::vector<float> out(kHeads * kHeadDim), scores(static_cast<size_t>(
+      std::max<int64_t>(threads * kGroup * ctx, attention_scratch_floats(kHeads, kKvHeads, kHeadDim, ctx, threads))));
   ThreadPool pool(threads);
   AttentionArgs a;
   a.q = q.data();
@@ -95,7 +119,11 @@ void BM_Attn(benchmark::State& state, Variant variant, bool hot, int threads) {
   int64_t next = 0;
   for (auto _ : state) {
     for (int l = 0; l < kLayers; ++l, next = (next + 1) % caches.count) {
-      if (variant == Variant::kAttention) {
+      if (variant == Variant::kHeadSplit) {
+        pool.run([&](int ith, int nth) {
+          attend_head_split(kern, caches.k(next), caches.v(next), ctx, q.data(), out.data(), ith, nth);
+        });
+      } else if (variant == Variant::kAttention) {
         a.k = caches.k(next);
         a.v = caches.v(next);
         attention(a, pool);
@@ -136,6 +164,7 @@ void contexts(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(BM_Attn, rowwise, Variant::kRowwise, false, 1)->Name("Attn/rowwise")->Apply(contexts);
 BENCHMARK_CAPTURE(BM_Attn, blocked, Variant::kBlocked, false, 1)->Name("Attn/blocked")->Apply(contexts);
 BENCHMARK_CAPTURE(BM_Attn, attention, Variant::kAttention, false, 1)->Name("Attn/attention")->Apply(contexts);
+BENCHMARK_CAPTURE(BM_Attn, head_split, Variant::kHeadSplit, false, 1)->Name("Attn/head_split")->Apply(contexts);
 // Two threads: the per-KV-head kernels with KV heads interleaved (the split decode used before attention_decode.cc)
 // against attention() (contiguous KV head halves).
 BENCHMARK_CAPTURE(BM_Attn, blocked_t2, Variant::kBlocked, false, 2)
@@ -144,6 +173,10 @@ BENCHMARK_CAPTURE(BM_Attn, blocked_t2, Variant::kBlocked, false, 2)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Attn, attention_t2, Variant::kAttention, false, 2)
     ->Name("Attn2/attention")
+    ->Apply(contexts)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Attn, head_split_t2, Variant::kHeadSplit, false, 2)
+    ->Name("Attn2/head_split")
     ->Apply(contexts)
     ->UseRealTime();
 

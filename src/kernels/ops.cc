@@ -76,25 +76,58 @@ void attend_group(const AttentionArgs& a, const F16OpKernels& kern, int t, int k
   kern.weighted_sum(n_visible, hd, a.v + static_cast<int64_t>(kvh) * hd, kv_stride, scores, group, a.out + head0);
 }
 
-// One token's attention for KV heads [kv0, kv1) by the positions-outer decode kernel.
-void attend_decode(const AttentionArgs& a, const F16OpKernels& kern, int t, int kv0, int kv1) {
-  const int64_t hd = a.head_dim, group = a.n_head / a.n_head_kv;
-  const int64_t q0 = static_cast<int64_t>(t) * a.n_head * hd + kv0 * group * hd;
+// The decode split: a token's positions fall in at most kDecodeParts chunks of a multiple of kDecodeChunkMin
+// positions, chosen from the context length alone, so every thread count computes the same chunks and merges them
+// in the same order (bit-identical results); threads take contiguous runs of chunks. 16 chunks of the 1B shape's
+// partials are 135 KB (L2); 64-position chunks keep a 640-token context in 10 parts, 5 per thread of two.
+constexpr int64_t kDecodeParts = 16, kDecodeChunkMin = 64;
+
+int64_t decode_chunk(int64_t n) {
+  const int64_t per_part = (n + kDecodeParts - 1) / kDecodeParts;
+  return std::max(kDecodeChunkMin, (per_part + kDecodeChunkMin - 1) / kDecodeChunkMin * kDecodeChunkMin);
+}
+
+// Token t's attention by the positions-outer decode kernel: chunk partials on every thread, then the merge split
+// by query heads.
+void attend_decode(const AttentionArgs& a, const F16OpKernels& kern, int t, ThreadPool& pool) {
+  const int64_t hd = a.head_dim, q0 = static_cast<int64_t>(t) * a.n_head * hd;
   DecodeAttnSlice s;
   s.n = a.pos0 + t + 1;
   s.hd = hd;
-  s.g = group;
-  s.n_kv = kv1 - kv0;
-  s.k = a.k + kv0 * hd;
-  s.v = a.v + kv0 * hd;
+  s.g = a.n_head / a.n_head_kv;
+  s.n_kv = a.n_head_kv;
+  s.k = a.k;
+  s.v = a.v;
   s.stride = static_cast<int64_t>(a.n_head_kv) * hd;
   s.q = a.q + q0;
   s.scale = a.scale;
   s.out = a.out + q0;
-  kern.decode(s);
+  s.chunk = decode_chunk(s.n);
+  s.part_stride = static_cast<int64_t>(a.n_head) * (hd + 2);
+  s.part_acc = a.scratch;
+  s.part_ml = a.scratch + static_cast<int64_t>(a.n_head) * hd;
+  const int64_t parts = (s.n + s.chunk - 1) / s.chunk;
+  pool.run([&](int ith, int nth) {
+    const int64_t c0 = parts * ith / nth, c1 = parts * (ith + 1) / nth;
+    if (c0 == c1) return;
+    DecodeAttnSlice r = s;
+    r.n = std::min(s.n, c1 * s.chunk) - c0 * s.chunk;
+    r.k += c0 * s.chunk * s.stride;
+    r.v += c0 * s.chunk * s.stride;
+    r.part_acc += c0 * s.part_stride;
+    r.part_ml += c0 * s.part_stride;
+    kern.decode(r);
+  });
+  pool.run([&](int ith, int nth) { kern.decode_merge(s, a.n_head * ith / nth, a.n_head * (ith + 1) / nth); });
 }
 
 }  // namespace
+
+int64_t attention_scratch_floats(int n_head, int n_head_kv, int head_dim, int n_ctx, int n_threads) {
+  const int64_t prefill = static_cast<int64_t>(std::max(n_threads, 1)) * (n_head / n_head_kv) * n_ctx;
+  const int64_t parts = std::min<int64_t>(kDecodeParts, (n_ctx + kDecodeChunkMin - 1) / kDecodeChunkMin);
+  return std::max(prefill, parts * n_head * (head_dim + 2));
+}
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
   const F16OpKernels& kern = f16_op_kernels();
@@ -103,11 +136,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   probe.hd = a.head_dim;
   probe.g = a.n_head / a.n_head_kv;
   if (a.n_tokens <= kDecodeTokens && kern.decode(probe)) {
-    // Contiguous KV head ranges per thread: each reads its part of every cache row, front to back.
-    pool.run([&](int ith, int nth) {
-      const int kv0 = a.n_head_kv * ith / nth, kv1 = a.n_head_kv * (ith + 1) / nth;
-      for (int t = 0; t < a.n_tokens && kv0 < kv1; ++t) attend_decode(a, kern, t, kv0, kv1);
-    });
+    for (int t = 0; t < a.n_tokens; ++t) attend_decode(a, kern, t, pool);
     return;
   }
   const int64_t n_work = static_cast<int64_t>(a.n_tokens) * a.n_head_kv;

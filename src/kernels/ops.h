@@ -45,12 +45,17 @@ struct AttentionArgs {
   int pos0 = 0;  // position of the first token; token t sees positions [0, pos0 + t]
   int n_head = 0, n_head_kv = 0, head_dim = 0;
   float scale = 0;             // usually 1/sqrt(head_dim)
-  float* scratch = nullptr;    // pool.size() × scratch_stride floats (attention scores per thread)
+  float* scratch = nullptr;    // attention_scratch_floats(n_head, n_head_kv, head_dim, n_ctx, pool.size()) floats
   int64_t scratch_stride = 0;  // >= (n_head / n_head_kv) × (pos0 + n_tokens): one row per query head of a group
 };
-// Decode (one token) runs the positions-outer kernel (F16OpKernels::decode) on contiguous KV head ranges per thread,
-// needing no scratch; prefill splits (token, KV head) pairs across the pool's threads, each reading its cached rows
-// once. Results do not depend on the number of threads.
+// Decode (one token) runs the positions-outer kernel (F16OpKernels::decode) on contiguous runs of fixed chunks of
+// positions per thread, each chunk's partial softmax state in scratch, then merges the chunks in position order;
+// prefill splits (token, KV head) pairs across the pool's threads (scratch_stride floats each), each reading its
+// cached rows once. Results do not depend on the number of threads.
 void attention(const AttentionArgs& a, ThreadPool& pool);
+
+// Floats of AttentionArgs::scratch attention() needs for contexts of up to n_ctx positions on n_threads threads:
+// prefill's per-thread scores or decode's chunk partials, whichever is more.
+int64_t attention_scratch_floats(int n_head, int n_head_kv, int head_dim, int n_ctx, int n_threads);
 
 }  // namespace edgellm

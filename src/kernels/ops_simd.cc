@@ -296,7 +296,8 @@ HWY_EXPORT(F16OpsTarget);
 F16OpKernels f16_op_kernels_for_chosen_target() {
   return F16OpKernels{&HWY_DYNAMIC_DISPATCH(DotF16F32),  &HWY_DYNAMIC_DISPATCH(AxpyF16),
                       &HWY_DYNAMIC_DISPATCH(ScoresF16),  &HWY_DYNAMIC_DISPATCH(WeightedSumF16),
-                      &HWY_DYNAMIC_DISPATCH(SoftmaxF32), decode_attention_for_chosen_target()};
+                      &HWY_DYNAMIC_DISPATCH(SoftmaxF32), decode_attention_for_chosen_target(),
+                      decode_merge_for_chosen_target()};
 }
 
 F16OpKernels f16_op_kernels_rowwise() {

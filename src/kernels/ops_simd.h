@@ -18,6 +18,15 @@ struct DecodeAttnSlice {
   const float* q = nullptr;     // query head c·g + h at q[(c·g + h)·hd]
   float scale = 0;              // usually 1/sqrt(hd)
   float* out = nullptr;         // n_kv · g · hd floats, overwritten, laid out like q
+  // Partial results (chunk > 0; attention() splits the positions across threads this way): the positions [0, n)
+  // fall in chunks of `chunk` (the last may be shorter) and chunk i leaves, unnormalized, in part_acc +
+  // i·part_stride the rows Σ_j exp(s_j − m)·v_j of its query heads (laid out like out) and in part_ml +
+  // i·part_stride the pairs (m, Σ_j exp(s_j − m)) per head, m its largest score; out is not written. The results
+  // do not depend on where a call's range starts, so any split of the chunks across calls gives the same bits.
+  int64_t chunk = 0;
+  float* part_acc = nullptr;
+  float* part_ml = nullptr;
+  int64_t part_stride = 0;  // floats from one chunk's partials to the next
 };
 
 struct F16OpKernels {
@@ -35,10 +44,14 @@ struct F16OpKernels {
   void (*softmax)(float* x, int64_t n);
   // Decode attention with the positions in the outer loop (attention_decode.cc): the rows are read front to back
   // once, for all KV heads of the run, with a running (online) softmax instead of stored scores, so it needs no
-  // scratch. Returns false, writing nothing, where the target has no such kernel (scalable targets and SCALAR,
+  // scratch of its own (chunk > 0: the partial results go to the caller's part buffers). Returns false, writing nothing, where the target has no such kernel (scalable targets and SCALAR,
   // head sizes below one vector, more than 128 query heads per KV head); the caller then runs scores, softmax and
   // weighted_sum. With n_kv = 0 it only answers whether it would run for hd and g.
   bool (*decode)(const DecodeAttnSlice& s);
+  // Combines the partial results decode left for s (chunk > 0, the same n, chunk, g, hd and part pointers; k and v
+  // unused) into out for query heads [h0, h1): the chunks in ascending order, each weighted by exp(m_i − max m),
+  // then divided by the weighted sum; a head whose scores were all −inf gets zeros. Every target.
+  void (*decode_merge)(const DecodeAttnSlice& s, int64_t h0, int64_t h1);
 };
 
 // The kernels for the best target of this CPU (chosen on the first call).
@@ -52,6 +65,8 @@ F16OpKernels f16_op_kernels_for_chosen_target();
 F16OpKernels f16_op_kernels_rowwise();
 // attention_decode.cc's decode kernel for the target Highway's dispatch has chosen right now.
 bool (*decode_attention_for_chosen_target())(const DecodeAttnSlice&);
+// Its merge of partial results (F16OpKernels::decode_merge), likewise.
+void (*decode_merge_for_chosen_target())(const DecodeAttnSlice&, int64_t, int64_t);
 // The Highway target (HWY_AVX3, ...) ops_simd.cc's dispatch currently runs.
 int64_t f16_ops_dispatched_target();
 

@@ -190,7 +190,7 @@ Result<double> attention_gflops(int n_tokens, int pos0, int n_caches, double tar
       v.as<uint16_t>()[i] = pattern[(i + 7) % pattern.size()];
     }
     const int64_t stride = static_cast<int64_t>(kH / kKv) * ctx;
-    std::vector<float> scratch(static_cast<size_t>(stride));
+    std::vector<float> scratch(static_cast<size_t>(attention_scratch_floats(kH, kKv, kD, ctx, 1)));
     AttentionArgs a;
     a.q = q.data();
     a.out = out.data();

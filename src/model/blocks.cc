@@ -101,7 +101,7 @@ Result<ForwardScratch> ForwardScratch::create(const TransformerModel& m, int n_b
     fl(s.up, n_batch, hp.n_ff);
     fl(s.last, 1, hp.n_embd);
     fl(s.logits, 1, hp.n_vocab);
-    fl(s.scores, std::max(n_threads, 1), static_cast<int64_t>(hp.n_head / hp.n_head_kv) * n_ctx);
+    fl(s.scores, 1, attention_scratch_floats(hp.n_head, hp.n_head_kv, hp.head_dim, n_ctx, n_threads));
     fl(s.inv_freq, 1, hp.rope_dim / 2);
     size_t mm = 0;
     for (const Linear* l : m.linears()) mm = std::max(mm, l->scratch_bytes(n_batch, n_threads));

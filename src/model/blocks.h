@@ -26,7 +26,7 @@ struct ForwardScratch {
   int n_ctx = 0;
   AlignedBuffer x, xb, q, k, v, att, gate, up;  // [n_batch][width] floats
   AlignedBuffer last, logits;                   // [n_embd], [n_vocab]
-  AlignedBuffer scores;                         // [n_threads][n_ctx] attention scores
+  AlignedBuffer scores;                         // attention scratch: attention_scratch_floats() floats
   AlignedBuffer inv_freq;                       // [rope_dim/2] RoPE angle per position
   MatmulScratch mm;
 

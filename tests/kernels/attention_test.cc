@@ -197,6 +197,23 @@ Expected reference_attention(const DecodeAttnSlice& s) {
   return e;
 }
 
+// The decode slice of n positions for n_kv KV heads (g query heads each, head size hd) whose rows start at k and v,
+// stride halves apart; queries from q; scale 1/√hd.
+DecodeAttnSlice decode_slice(int64_t n, int64_t hd, int64_t g, int64_t n_kv, const uint16_t* k, const uint16_t* v,
+                             int64_t stride, const float* q) {
+  DecodeAttnSlice s;
+  s.n = n;
+  s.hd = hd;
+  s.g = g;
+  s.n_kv = n_kv;
+  s.k = k;
+  s.v = v;
+  s.stride = stride;
+  s.q = q;
+  s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  return s;
+}
+
 // Targets that must run the decode kernel for heads of at least 16 floats: every fixed-width one (x86's AVX3, AVX2,
 // SSE4, SSSE3; ARM's NEON); scalable (SVE) and scalar targets decline by design.
 int fixed_width_targets() {
@@ -236,16 +253,7 @@ TEST(AttentionKernels, DecodeMatchesDoubleReference) {
     const std::vector<uint16_t> v = random_rows(n, stride, static_cast<uint32_t>(5 * hd + n));
     const std::vector<float> q = random_floats(static_cast<size_t>(n_kv * g * hd), static_cast<uint32_t>(g + hd));
     // The first two KV heads as a run, and the third one alone (offset pointers, as a thread's range).
-    DecodeAttnSlice s;
-    s.n = n;
-    s.hd = hd;
-    s.g = g;
-    s.n_kv = 2;
-    s.k = k.data();
-    s.v = v.data();
-    s.stride = stride;
-    s.q = q.data();
-    s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    DecodeAttnSlice s = decode_slice(n, hd, g, 2, k.data(), v.data(), stride, q.data());
     const int ran = check_decode(s, reference_attention(s), "run");
     // hd ≥ 16 is at least one vector on every fixed-width target: all of them must have run it.
     if (hd >= 16) {
@@ -273,25 +281,108 @@ TEST(AttentionKernels, DecodeRescalesAcrossBlocks) {
     const std::vector<uint16_t> v = random_rows(n, stride, 12);
     std::vector<float> q = random_floats(static_cast<size_t>(g * hd), 13);
     for (float& x : q) x = 2.0f + std::fabs(x);
-    DecodeAttnSlice s;
-    s.n = n;
-    s.hd = hd;
-    s.g = g;
-    s.n_kv = 1;
-    s.k = k.data();
-    s.v = v.data();
-    s.stride = stride;
-    s.q = q.data();
+    DecodeAttnSlice s = decode_slice(n, hd, g, 1, k.data(), v.data(), stride, q.data());
     s.scale = 1.0f;
-    EXPECT_EQ(check_decode(s, reference_attention(s), rising ? "rising" : "falling"), fixed_width_targets());
+    const Expected e = reference_attention(s);
+    EXPECT_EQ(check_decode(s, e, rising ? "rising" : "falling"), fixed_width_targets());
+    // attention() merges its 64-position chunks with weights exp(m_i − max m) from 1 down to far below float's range.
+    ThreadPool pool(2);
+    std::vector<float> out(static_cast<size_t>(g * hd)),
+        scratch(static_cast<size_t>(attention_scratch_floats(g, 1, hd, n, 2)));
+    AttentionArgs a;
+    a.q = q.data();
+    a.k = k.data();
+    a.v = v.data();
+    a.out = out.data();
+    a.n_tokens = 1;
+    a.pos0 = n - 1;
+    a.n_head = g;
+    a.n_head_kv = 1;
+    a.head_dim = hd;
+    a.scale = 1.0f;
+    a.scratch = scratch.data();
+    a.scratch_stride = g * n;
+    attention(a, pool);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], e.want[i], e.bound[i]) << "attention() at " << i;
   }
 }
 
-// attention() on one token: the same bits on 1, 2 and 3 threads (each thread's KV head range runs the same
-// blocks), close to the double reference, for group sizes that split the KV heads unevenly.
+// Decode in chunks of positions (partials) split across calls as threads would take them, then the merge, on every
+// target against the double reference; the same bits whichever call computed a chunk. Chunk sizes that are and are
+// not a multiple of the kernel's 32-position block; contexts 1 … 33, 640, 1000, 4097; groups 1 … 8; head sizes 40,
+// 64, 80, 128.
+TEST(AttentionKernels, DecodeChunksMergeToReference) {
+  std::vector<Case> cs;
+  for (int64_t n : {1, 2, 3, 31, 32, 33, 640, 1000, 4097}) cs.push_back({n, 64, 4});
+  for (int64_t g : {1, 2, 5, 8}) cs.push_back({1000, 80, g});
+  for (int64_t hd : {40, 128}) {
+    for (int64_t n : {33, 640}) cs.push_back({n, hd, 5});
+  }
+  for (const auto& [n, hd, g] : cs) {
+    const int64_t n_kv = 2, stride = n_kv * hd + 8, heads = n_kv * g;
+    const std::vector<uint16_t> k = random_rows(n, stride, static_cast<uint32_t>(7 * hd + n));
+    const std::vector<uint16_t> v = random_rows(n, stride, static_cast<uint32_t>(9 * hd + n));
+    const std::vector<float> q = random_floats(static_cast<size_t>(heads * hd), static_cast<uint32_t>(g + 3 * hd));
+    const DecodeAttnSlice base = decode_slice(n, hd, g, n_kv, k.data(), v.data(), stride, q.data());
+    const Expected e = reference_attention(base);
+    for (int64_t chunk : {64, 96, 320}) {
+      const int64_t parts = (n + chunk - 1) / chunk;
+      int ran = 0;
+      for_each_hwy_target(&f16_ops_dispatched_target, [&] {
+        const F16OpKernels kern = f16_op_kernels_for_chosen_target();
+        std::vector<float> first;
+        for (int64_t split : {int64_t{0}, parts / 2, parts - 1}) {  // chunks [0, split) in one call, the rest in another
+          DecodeAttnSlice s = base;
+          s.chunk = chunk;
+          s.part_stride = heads * (hd + 2) + 3;
+          std::vector<float> part(static_cast<size_t>(parts * s.part_stride), kGuard);
+          std::vector<float> out(static_cast<size_t>(heads * hd) + 1, kGuard);
+          s.part_acc = part.data();
+          s.part_ml = part.data() + heads * hd;
+          s.out = out.data();
+          DecodeAttnSlice second = s;
+          second.n = n - split * chunk;
+          second.k += split * chunk * stride;
+          second.v += split * chunk * stride;
+          second.part_acc += split * s.part_stride;
+          second.part_ml += split * s.part_stride;
+          s.n = split * chunk;
+          if (s.n > 0 && !kern.decode(s)) return;
+          if (!kern.decode(second)) return;
+          for (int64_t i = 0; i < parts; ++i) {
+            ASSERT_EQ(part[static_cast<size_t>((i + 1) * s.part_stride - 1)], kGuard) << "partial past its rows";
+          }
+          s.n = n;
+          kern.decode_merge(s, 0, 1);  // the first head alone, the rest in one more call: any head split
+          kern.decode_merge(s, 1, heads);
+          ASSERT_EQ(out.back(), kGuard) << "merge wrote past the output";
+          for (size_t i = 0; i + 1 < out.size(); ++i) {
+            ASSERT_NEAR(out[i], e.want[i], e.bound[i])
+                << "hd " << hd << " g " << g << " n " << n << " chunk " << chunk << " split " << split << " at " << i;
+          }
+          if (first.empty()) {
+            first = out;
+          } else {
+            ASSERT_EQ(out, first) << "split " << split << " changed the bits, n " << n << " chunk " << chunk;
+          }
+        }
+        ++ran;
+      });
+      EXPECT_EQ(ran, fixed_width_targets()) << "hd " << hd << " n " << n;
+    }
+  }
+}
+
+// attention() on one token: the same bits on 1, 2 and 3 threads (the chunks of positions do not depend on the
+// thread count and merge in one order), close to the double reference, for contexts around the kernel's blocks and
+// chunks (1 … 33, 640 = ten 64-position chunks, 1000, 4097 = sixteen of 320 positions, the last one short), group
+// sizes 1 … 8 and head sizes that are and are not a multiple of the vector (8: below one, the prefill kernels).
 TEST(AttentionKernels, DecodeThreadsGiveIdenticalResults) {
-  for (const auto& [n_head, n_head_kv, hd] : {std::array<int, 3>{32, 8, 64}, {14, 2, 80}, {15, 5, 40}, {16, 16, 8}}) {
-    for (int n : {1, 17, 640}) {
+  for (const auto& [n_head, n_head_kv, hd] :
+       {std::array<int, 3>{32, 8, 64}, {14, 2, 80}, {15, 5, 40}, {16, 2, 128}, {3, 3, 64}, {16, 16, 8}}) {
+    for (int n : {1, 2, 3, 31, 32, 33, 640, 1000, 4097}) {
+      if (n > 1000 && n_head > 16) continue;  // the double reference's cost: one 32-head shape at 4097 is plenty
+
       const int64_t kvd = static_cast<int64_t>(n_head_kv) * hd;
       const std::vector<uint16_t> k = random_rows(n, kvd, static_cast<uint32_t>(n + hd));
       const std::vector<uint16_t> v = random_rows(n, kvd, static_cast<uint32_t>(2 * n + hd));
@@ -300,7 +391,7 @@ TEST(AttentionKernels, DecodeThreadsGiveIdenticalResults) {
       std::vector<float> outs[3];
       for (int threads = 1; threads <= 3; ++threads) {
         ThreadPool pool(threads);
-        std::vector<float> scratch(static_cast<size_t>(threads * stride));
+        std::vector<float> scratch(static_cast<size_t>(attention_scratch_floats(n_head, n_head_kv, hd, n, threads)));
         std::vector<float>& out = outs[threads - 1];
         out.assign(static_cast<size_t>(n_head) * hd, kGuard);
         AttentionArgs a;
@@ -320,17 +411,8 @@ TEST(AttentionKernels, DecodeThreadsGiveIdenticalResults) {
       }
       EXPECT_EQ(outs[0], outs[1]) << "2 threads, heads " << n_head << "/" << n_head_kv << " n " << n;
       EXPECT_EQ(outs[0], outs[2]) << "3 threads, heads " << n_head << "/" << n_head_kv << " n " << n;
-      DecodeAttnSlice s;
-      s.n = n;
-      s.hd = hd;
-      s.g = n_head / n_head_kv;
-      s.n_kv = n_head_kv;
-      s.k = k.data();
-      s.v = v.data();
-      s.stride = kvd;
-      s.q = q.data();
-      s.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-      const Expected e = reference_attention(s);
+      const Expected e =
+          reference_attention(decode_slice(n, hd, n_head / n_head_kv, n_head_kv, k.data(), v.data(), kvd, q.data()));
       for (size_t i = 0; i < e.want.size(); ++i)
         ASSERT_NEAR(outs[0][i], e.want[i], e.bound[i]) << "n " << n << " at " << i;
     }

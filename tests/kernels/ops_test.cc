@@ -164,7 +164,8 @@ TEST(Ops, AttentionMatchesNaiveGqaWithCausalMask) {
   for (int threads : {1, 3}) {
     ThreadPool pool(threads);
     const int group = n_head / n_head_kv;
-    std::vector<float> out(q.size()), scratch(static_cast<size_t>(threads * group * n_ctx));
+    std::vector<float> out(q.size()), scratch(
+        static_cast<size_t>(attention_scratch_floats(n_head, n_head_kv, hd, n_ctx, threads)));
     AttentionArgs a;
     a.q = q.data();
     a.k = k.data();
