@@ -8,11 +8,11 @@
 //                            rowwise = the session-3 kernels (a horizontal sum per position and head, each value
 //                            row visited once per vector of the head); attention = kernels/ops.h attention() on a
 //                            1-thread pool (the path decode runs: attention_decode.cc, positions outer, all KV
-//                            heads per block of rows, online softmax). Enough layer caches to exceed 96 MB are read
-//                            one after another, so they come from DRAM as in a model's decode, not from the L3.
-//                            (positions split across the pool's threads in fixed chunks, then merged);
-//                            head_split = the same kernel as session 5's attention() ran it: one whole-context call
-//                            per thread over a contiguous range of KV heads (one thread: all of them, unchunked).
+//                            heads per block of rows, online softmax; positions split across the pool's threads in
+//                            fixed chunks, then merged); head_split = the same kernel as session 5's attention() ran
+//                            it: one whole-context call per thread over a contiguous range of KV heads (one thread:
+//                            all of them, unchunked). Enough layer caches to exceed 96 MB are read one after
+//                            another, so they come from DRAM as in a model's decode, not from the L3.
 //   Hot/<variant>/ctx:256    one layer cache reused (L2): the arithmetic cost without the memory stream.
 //   Attn2/<variant>/ctx:<n>  the same on a 2-thread pool (wall time): blocked with KV heads interleaved across the
 //                            threads as decode split them before session 5, head_split its KV head halves,

@@ -381,7 +381,8 @@ TEST(AttentionKernels, DecodeThreadsGiveIdenticalResults) {
   for (const auto& [n_head, n_head_kv, hd] :
        {std::array<int, 3>{32, 8, 64}, {14, 2, 80}, {15, 5, 40}, {16, 2, 128}, {3, 3, 64}, {16, 16, 8}}) {
     for (int n : {1, 2, 3, 31, 32, 33, 640, 1000, 4097}) {
-      if (n > 1000 && n_head > 16) continue;  // the double reference's cost: one 32-head shape at 4097 is plenty
+      // The double reference's cost under qemu (CI's ARM64 run): the longest context for the two smallest shapes.
+      if (n > 1000 && n_head * hd > 640) continue;
 
       const int64_t kvd = static_cast<int64_t>(n_head_kv) * hd;
       const std::vector<uint16_t> k = random_rows(n, kvd, static_cast<uint32_t>(n + hd));
