@@ -335,7 +335,9 @@ TEST(AttentionKernels, DecodeChunksMergeToReference) {
           DecodeAttnSlice s = base;
           s.chunk = chunk;
           s.part_stride = heads * (hd + 2) + 3;
-          std::vector<float> part(static_cast<size_t>(parts * s.part_stride), kGuard);
+          // NaN where the partials go (the kernel must not read rows it has not written) and a guard after each.
+          std::vector<float> part(static_cast<size_t>(parts * s.part_stride), std::nanf(""));
+          for (int64_t i = 0; i < parts; ++i) part[static_cast<size_t>((i + 1) * s.part_stride - 1)] = kGuard;
           std::vector<float> out(static_cast<size_t>(heads * hd) + 1, kGuard);
           s.part_acc = part.data();
           s.part_ml = part.data() + heads * hd;
