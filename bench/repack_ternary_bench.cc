@@ -4,8 +4,11 @@
 // RepackAvx2/; TQ2_0 only), beside a plain read of 96 MB (StreamRead, the same run's roofline).
 // bytes_per_second counts the bytes each kernel's layout reads per call (packed tiles; codes + coefficients),
 // items_per_second the weights (the comparable figure: the LUT's ternary layout is 2 bits + scales per weight).
+// Hot/ runs the AVX-512 kernel on one L2-resident copy (its instruction cost alone).
 //   repack_ternary_bench --benchmark_filter='StreamRead|/tq2_0/' --benchmark_repetitions=3
 //     --benchmark_report_aggregates_only=true --benchmark_min_time=0.3   (one command line)
+//   repack_ternary_bench --benchmark_filter='StreamRead|Hot/tq1|Repack/tq1_0/.*tokens:1' --benchmark_repetitions=3
+//     --benchmark_report_aggregates_only=true --benchmark_min_time=0.3   (TQ1_0 one token: DRAM vs stream, L2)
 #include <benchmark/benchmark.h>
 
 #include <string>
