@@ -1,6 +1,7 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -87,8 +88,7 @@ int64_t decode_chunk(int64_t n) {
   return std::max(kDecodeChunkMin, (per_part + kDecodeChunkMin - 1) / kDecodeChunkMin * kDecodeChunkMin);
 }
 
-// Token t's attention by the positions-outer decode kernel: chunk partials on every thread, then the merge split
-// by query heads.
+// Token t's attention by the positions-outer decode kernel: chunk partials on every thread, then the merge.
 void attend_decode(const AttentionArgs& a, const F16OpKernels& kern, int t, ThreadPool& pool) {
   const int64_t hd = a.head_dim, q0 = static_cast<int64_t>(t) * a.n_head * hd;
   DecodeAttnSlice s;
@@ -107,18 +107,23 @@ void attend_decode(const AttentionArgs& a, const F16OpKernels& kern, int t, Thre
   s.part_acc = a.scratch;
   s.part_ml = a.scratch + static_cast<int64_t>(a.n_head) * hd;
   const int64_t parts = (s.n + s.chunk - 1) / s.chunk;
+  std::atomic<int> finished{0};
   pool.run([&](int ith, int nth) {
     const int64_t c0 = parts * ith / nth, c1 = parts * (ith + 1) / nth;
-    if (c0 == c1) return;
-    DecodeAttnSlice r = s;
-    r.n = std::min(s.n, c1 * s.chunk) - c0 * s.chunk;
-    r.k += c0 * s.chunk * s.stride;
-    r.v += c0 * s.chunk * s.stride;
-    r.part_acc += c0 * s.part_stride;
-    r.part_ml += c0 * s.part_stride;
-    kern.decode(r);
+    if (c0 < c1) {
+      DecodeAttnSlice r = s;
+      r.n = std::min(s.n, c1 * s.chunk) - c0 * s.chunk;
+      r.k += c0 * s.chunk * s.stride;
+      r.v += c0 * s.chunk * s.stride;
+      r.part_acc += c0 * s.part_stride;
+      r.part_ml += c0 * s.part_stride;
+      kern.decode(r);
+    }
+    // The last thread to finish merges every head (acq_rel: it sees the others' partials). A second pool job split
+    // by heads would cost a wake-up per layer; on the loaded shared machine each job handoff cost ~1 ms (a
+    // timeslice), twice that of session 5's one job per layer.
+    if (finished.fetch_add(1, std::memory_order_acq_rel) == nth - 1) kern.decode_merge(s, 0, a.n_head);
   });
-  pool.run([&](int ith, int nth) { kern.decode_merge(s, a.n_head * ith / nth, a.n_head * (ith + 1) / nth); });
 }
 
 }  // namespace
