@@ -67,20 +67,17 @@ void tq2_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
   }
 }
 
-// TQ1_0: the first 52 bytes of each block (qs, qh) of the 16 rows recoded and interleaved in 4-byte words;
-// scales as TQ2_0.
-struct Tq1Recode {
-  uint8_t to_tile[256], to_gguf[256];
+// TQ1_0: the first 52 bytes of each block (qs, qh) of the 16 rows interleaved in 4-byte words, then recoded
+// (zero padding stays zero: byte 0 has digits 0); scales as TQ2_0.
+struct Tq1ToGguf {
+  uint8_t byte[256];
 };
-constexpr Tq1Recode make_tq1_recode() {
-  Tq1Recode t{};
-  for (int q = 0; q < 256; ++q) {
-    t.to_tile[q] = tq1_tile_byte(q);
-    t.to_gguf[q] = tq1_gguf_byte(q);
-  }
+constexpr Tq1ToGguf make_tq1_to_gguf() {
+  Tq1ToGguf t{};
+  for (int e = 0; e < 256; ++e) t.byte[e] = tq1_gguf_byte(e);
   return t;
 }
-constexpr Tq1Recode kTq1Recode = make_tq1_recode();
+constexpr Tq1ToGguf kTq1ToGguf = make_tq1_to_gguf();
 
 void tq1_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t cols, uint8_t* dst) {
   const int64_t nb = cols / kTqBlock;
@@ -91,9 +88,10 @@ void tq1_pack_tile(const uint8_t* src, size_t row_stride, int n_rows, int64_t co
       const uint8_t* blk = row + b * kTq1Bytes;
       std::memcpy(dst + tern_scales_at(b, kTq1TileBlockBytes) + 2 * r, blk + 52, 2);
       uint8_t* out = dst + tern_levels_at(b, kTq1TileBlockBytes);
-      for (int i = 0; i < 4 * kTq1Words; ++i) out[64 * (i / 4) + 4 * r + i % 4] = kTq1Recode.to_tile[blk[i]];
+      for (int w = 0; w < kTq1Words; ++w) std::memcpy(out + 64 * w + 4 * r, blk + 4 * w, 4);
     }
   }
+  for (int64_t b = 0; b < nb; ++b) tq1_recode_avx512(dst + tern_levels_at(b, kTq1TileBlockBytes), kTq1Words);
 }
 
 void tq1_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst, size_t row_stride) {
@@ -104,7 +102,7 @@ void tq1_unpack_tile(const uint8_t* tile, int n_rows, int64_t cols, uint8_t* dst
       uint8_t* blk = row + b * kTq1Bytes;
       std::memcpy(blk + 52, tile + tern_scales_at(b, kTq1TileBlockBytes) + 2 * r, 2);
       const uint8_t* in = tile + tern_levels_at(b, kTq1TileBlockBytes);
-      for (int i = 0; i < 4 * kTq1Words; ++i) blk[i] = kTq1Recode.to_gguf[in[64 * (i / 4) + 4 * r + i % 4]];
+      for (int i = 0; i < 4 * kTq1Words; ++i) blk[i] = kTq1ToGguf.byte[in[64 * (i / 4) + 4 * r + i % 4]];
     }
   }
 }

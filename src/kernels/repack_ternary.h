@@ -93,6 +93,10 @@ void tq2_gemv_avx512(const RepackedWeight& w, int64_t tile_begin, int64_t tile_e
 void tq1_gemv_avx512(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
                      size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride);
 constexpr int64_t kTq2MaxTokens = 4;
+// Recodes n_vectors × 64 bytes at p from GGUF TQ1_0 bytes to tile bytes (tq1_tile_byte) in place, with the
+// kernel's 256-entry lookup: tq1_pack_tile's step (TQ1_0 tiles exist only where tq1_gemv_avx512 runs), where a
+// scalar table per byte made packing ~2.5x slower than the plain interleave.
+void tq1_recode_avx512(uint8_t* p, int64_t n_vectors);
 // The 256-bit TQ2_0 kernels (repack_ternary_avx2.cc), 1..2 tokens, where repack_isa_supported(kAvxVnni) or
 // (kAvx2) holds.
 void tq2_gemv_avxvnni(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,

@@ -133,6 +133,17 @@ constexpr TritTables make_trit_tables() {
 }
 constexpr TritTables kTrits = make_trit_tables();
 
+// GGUF byte -> tile byte (tq1_recode_avx512).
+struct Tq1ToTile {
+  alignas(64) uint8_t byte[256];
+};
+constexpr Tq1ToTile make_tq1_to_tile() {
+  Tq1ToTile t{};
+  for (int q = 0; q < 256; ++q) t.byte[q] = tq1_tile_byte(q);
+  return t;
+}
+constexpr Tq1ToTile kTq1ToTile = make_tq1_to_tile();
+
 // Column step (4 columns) of digit k of word w of a TQ1_0 block (tile layout in repack_ternary.h).
 constexpr int tq1_step(int w, int k) { return w < 8 ? 8 * k + w : w < 12 ? 40 + 4 * k + (w - 8) : 60 + k; }
 
@@ -212,6 +223,15 @@ EL_TARGET_VNNI void tq1_run(const RepackedWeight& w, int64_t tile_begin, int64_t
 }
 
 }  // namespace
+
+EL_TARGET_VNNI void tq1_recode_avx512(uint8_t* p, int64_t n_vectors) {
+  __m512i t[4];
+  for (int h = 0; h < 4; ++h) t[h] = _mm512_load_si512(kTq1ToTile.byte + 64 * h);
+  for (int64_t v = 0; v < n_vectors; ++v) {
+    const __m512i q = _mm512_loadu_si512(p + 64 * v);
+    _mm512_storeu_si512(p + 64 * v, lookup256(t, q, _mm512_movepi8_mask(q)));
+  }
+}
 
 void tq1_gemv_avx512(const RepackedWeight& w, int64_t tile_begin, int64_t tile_end, const uint8_t* acts,
                      size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride) {

@@ -85,6 +85,7 @@ TEST(RepackTernary, Tq1RecodingKeepsEveryByteDigits) {
       EXPECT_EQ(tq1_ggml_digit(tq1_gguf_byte(e), n), tq1_ggml_digit(q, n)) << "byte " << q << " digit " << n;
     }
   }
+  EXPECT_EQ(tq1_tile_byte(0), 0);  // zero rows padding a tile stay zero
   for (int v = 0; v < 243; ++v) {
     const int q = (v * 256 + 242) / 243;
     EXPECT_EQ(tq1_gguf_byte(tq1_tile_byte(q)), q) << "v " << v;
