@@ -9,6 +9,9 @@
 //   <type>/halves/threads:N    per matrix, one contiguous 1/N of the tiles per thread (parallel_for).
 //   <type>/whole/threads:N     no split: thread i multiplies whole matrices i, i+N, ... (two one-thread
 //                              processes would behave so; one pool job per layer copy).
+//   <type>/arena/threads:N     balanced, over the same matrices packed one after another into a WeightArena (as a
+//                              loaded model is: core/weight_arena.h) instead of a buffer each (the other cases:
+//                              buffers under 2 MiB, the k and v projections, on 4 KiB pages).
 // Counters: bytes_per_second = weight bytes per wall second (UseRealTime); busy_gbs = Σ over threads of the
 // thread's bytes over its CPU seconds inside the kernel or read calls (what the threads reach together while they
 // run, without the waits at the end of a job and without other processes' turns on this shared machine);
@@ -16,6 +19,9 @@
 // Rerun (one line):
 //   build/bin/repack_threads_bench --benchmark_repetitions=3 --benchmark_min_time=0.3
 //     --benchmark_report_aggregates_only=true
+// arena against own buffers, interleaved in one process:
+//   build/bin/repack_threads_bench --benchmark_filter='/(balanced|arena)/' --benchmark_repetitions=6
+//     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -27,6 +33,7 @@
 #include "bench_util.h"
 #include "core/aligned_buffer.h"
 #include "core/thread_pool.h"
+#include "core/weight_arena.h"
 #include "kernels/repack.h"
 #include "kernels/type_traits.h"
 #include "measure/probe_kernels.h"
@@ -36,7 +43,7 @@ namespace {
 
 using bench::Shape;
 
-enum class Split { kBalanced, kHalves, kWhole };
+enum class Split { kBalanced, kHalves, kWhole, kArena };
 
 // The layer copies of one type, repacked once per process, and one token's expanded activations per width.
 struct Layers {
@@ -47,18 +54,21 @@ struct Layers {
   size_t max_rows = 0;
 };
 
-const Layers& layers(GgmlType type) {
-  static std::map<GgmlType, Layers> cache;
-  Layers& l = cache[type];
+// arena: the matrices come from one WeightArena in order (the blocks outlive it), else a buffer each.
+const Layers& layers(GgmlType type, bool arena = false) {
+  static std::map<std::pair<GgmlType, bool>, Layers> cache;
+  Layers& l = cache[{type, arena}];
   if (l.ops != nullptr || repack_ops(type, RepackIsa::kAvx512Vnni) == nullptr) return l;
   const TypeTraits& t = *type_traits(type);
   const TypeTraits& a = *type_traits(t.vec_dot_type);
   l.ops = repack_ops(type, RepackIsa::kAvx512Vnni);
   const Shape shapes[] = {{2048, 2048}, {512, 2048}, {512, 2048}, {2048, 2048}, {8192, 2048}, {8192, 2048}, {2048, 8192}};
+  WeightArena weights;
   while (l.bytes < bench::kDramBytes) {
     for (const Shape& s : shapes) {
       const std::vector<uint8_t> w = bench::make_weight(t, s);
-      Result<RepackedWeight> p = repack_weight(*l.ops, w.data(), s.rows, s.cols, row_bytes(t, s.cols));
+      Result<RepackedWeight> p =
+          repack_weight(*l.ops, w.data(), s.rows, s.cols, row_bytes(t, s.cols), arena ? &weights : nullptr);
       if (!p.is_ok()) return l;
       l.mats.push_back(std::move(p.value()));
       l.bytes += w.size();
@@ -129,7 +139,7 @@ void BM_Read(benchmark::State& state) {
 
 void BM_Gemv(benchmark::State& state, GgmlType type, Split split) {
   const int n = static_cast<int>(state.range(0));
-  const Layers& l = layers(type);
+  const Layers& l = layers(type, split == Split::kArena);
   if (l.ops == nullptr) return state.SkipWithError("no AVX-512 VNNI repack kernel on this CPU");
   ThreadPool pool(n);
   std::vector<Busy> busy(static_cast<size_t>(n));
@@ -151,7 +161,7 @@ void BM_Gemv(benchmark::State& state, GgmlType type, Split split) {
     }
     for (const RepackedWeight& w : l.mats) {
       const auto fn = [&](int64_t b, int64_t e, int ith) { gemv(w, b, e, ith); };
-      if (split == Split::kBalanced) {
+      if (split == Split::kBalanced || split == Split::kArena) {
         const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((size_t{256} << 10) / w.tile_bytes));
         pool.parallel_for_balanced(w.tiles, grain, fn);
       } else {
@@ -167,7 +177,7 @@ int register_all() {
   benchmark::RegisterBenchmark("Read", BM_Read)->ArgName("threads")->DenseRange(1, 2)->UseRealTime()->Unit(
       benchmark::kMillisecond);
   const std::pair<Split, const char*> splits[] = {
-      {Split::kBalanced, "balanced"}, {Split::kHalves, "halves"}, {Split::kWhole, "whole"}};
+      {Split::kBalanced, "balanced"}, {Split::kHalves, "halves"}, {Split::kWhole, "whole"}, {Split::kArena, "arena"}};
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0})
     for (const auto& [split, name] : splits)
       benchmark::RegisterBenchmark((std::string(type_traits(type)->name) + "/" + name).c_str(), BM_Gemv, type, split)

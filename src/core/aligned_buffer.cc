@@ -14,6 +14,8 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 
+}  // namespace
+
 bool huge_pages_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("EDGELLM_HUGEPAGES");
@@ -22,10 +24,9 @@ bool huge_pages_enabled() {
   return on;
 }
 
+// Over-maps by 2 MiB, then unmaps the slack on both sides so the range starts on a huge-page boundary.
+uint8_t* map_huge_pages(size_t bytes, bool advise_huge) {
 #if defined(__linux__)
-// Maps `bytes` (a multiple of the page size) at a 2 MiB-aligned address: over-map by 2 MiB, then unmap the slack on
-// both sides so the buffer starts on a huge-page boundary.
-uint8_t* map_huge(size_t bytes) {
   void* p = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
   const auto base = reinterpret_cast<uintptr_t>(p);
@@ -34,23 +35,30 @@ uint8_t* map_huge(size_t bytes) {
   const uintptr_t end = start + bytes, map_end = base + bytes + kHugePage;
   if (map_end > end) munmap(reinterpret_cast<void*>(end), map_end - end);
   // Advice only: a kernel without THP (or with it set to "never") keeps 4 KiB pages, which is still correct.
-  madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
+  if (advise_huge) madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
   return reinterpret_cast<uint8_t*>(start);
-}
+#else
+  (void)bytes;
+  (void)advise_huge;
+  return nullptr;
 #endif
+}
 
-}  // namespace
+void unmap_pages(uint8_t* p, size_t bytes) {
+#if defined(__linux__)
+  if (p != nullptr && bytes != 0) munmap(p, bytes);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
 
 void AlignedBuffer::release() noexcept {
-#if defined(__linux__)
   if (mapped_ != 0) {
-    munmap(data_, mapped_);
+    unmap_pages(data_, mapped_);
   } else {
     std::free(data_);
   }
-#else
-  std::free(data_);
-#endif
   data_ = nullptr;
   size_ = 0;
   mapped_ = 0;
@@ -63,7 +71,7 @@ void AlignedBuffer::resize(size_t bytes) {
 #if defined(__linux__)
   if (rounded >= kHugeBytes && huge_pages_enabled()) {
     const size_t len = (rounded + 4095) / 4096 * 4096;
-    if (uint8_t* p = map_huge(len)) {
+    if (uint8_t* p = map_huge_pages(len, true)) {
       std::memset(p, 0, len);  // touch every page now (callers time reads of fresh buffers), as huge pages
       data_ = p;
       size_ = bytes;

@@ -59,4 +59,13 @@ class AlignedBuffer {
   size_t mapped_ = 0;  // length of the own mapping (0: data_ came from aligned_alloc)
 };
 
+// The mapping behind huge buffers, for other owners of large weight memory (core/weight_arena.h).
+// True unless EDGELLM_HUGEPAGES=off or 0 (read once).
+bool huge_pages_enabled();
+// Maps `bytes` (a multiple of 4 KiB) of zeroed, not yet resident memory at a 2 MiB-aligned address, advised for
+// transparent huge pages when `advise_huge`; nullptr when the mapping fails or the platform has no mmap.
+// Release with unmap_pages (any whole-page sub-range may be released on its own).
+uint8_t* map_huge_pages(size_t bytes, bool advise_huge);
+void unmap_pages(uint8_t* p, size_t bytes);
+
 }  // namespace edgellm

@@ -55,7 +55,7 @@ int64_t Linear::units_per_chunk(size_t unit_bytes) {
   return std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / std::max<size_t>(unit_bytes, 1)));
 }
 
-Result<Linear> Linear::prepare(const WeightView& w) {
+Result<Linear> Linear::prepare(const WeightView& w, WeightArena* arena) {
   const TypeTraits* traits = type_traits(w.type);
   if (traits == nullptr || traits->vec_dot == nullptr)
     return Status::error("matmul: weight type " + type_label(w.type) + " is not supported for matmul");
@@ -120,7 +120,7 @@ Result<Linear> Linear::prepare(const WeightView& w) {
     // forward() reads only the packed copy from now on: let the source pages go rather than hold both.
     lut_release_source(w.data, static_cast<size_t>(w.rows) * lin.w_.row_stride);
   } else if (const RepackOps* ops = repack_ops_best(w.type)) {
-    EL_ASSIGN_OR_RETURN(RepackedWeight packed, repack_weight(*ops, w.data, w.rows, w.cols, lin.w_.row_stride));
+    EL_ASSIGN_OR_RETURN(RepackedWeight packed, repack_weight(*ops, w.data, w.rows, w.cols, lin.w_.row_stride, arena));
     lin.repacked_ = std::make_shared<const RepackedWeight>(std::move(packed));
     // As for the LUT copy: forward() reads only the tiles from now on.
     lut_release_source(w.data, static_cast<size_t>(w.rows) * lin.w_.row_stride);

@@ -20,6 +20,7 @@ struct LutPacked;
 struct GemmTask;
 struct GemvTask;
 struct RepackedWeight;
+class WeightArena;
 
 // A read-only view of a 2-D weight: `rows` output features, each of `cols` input elements,
 // rows stored contiguously (`row_stride` bytes apart) in `type`. Usually points into the mmapped GGUF.
@@ -41,7 +42,9 @@ class Linear {
  public:
   Linear() = default;
   // Validates the view (known type, cols a multiple of its block size, non-null data) and picks the kernel.
-  static Result<Linear> prepare(const WeightView& w);
+  // A row-interleaved copy of the weights takes its memory from `arena` when given (a model's matrices in load
+  // order on huge pages, core/weight_arena.h); the copy shares ownership of it.
+  static Result<Linear> prepare(const WeightView& w, WeightArena* arena = nullptr);
 
   const WeightView& weight() const { return w_; }
   int64_t in_features() const { return w_.cols; }

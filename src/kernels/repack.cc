@@ -74,7 +74,7 @@ const RepackOps* repack_ops_best(GgmlType type) {
 }
 
 Result<RepackedWeight> repack_weight(const RepackOps& ops, const void* data, int64_t rows, int64_t cols,
-                                     size_t row_stride) {
+                                     size_t row_stride, WeightArena* arena) {
   const TypeTraits* t = type_traits(ops.type);
   if (t == nullptr) return Status::error("repack: unknown weight type");
   if (data == nullptr) return Status::error("repack: weight data is null");
@@ -91,11 +91,18 @@ Result<RepackedWeight> repack_weight(const RepackOps& ops, const void* data, int
   w.cols = cols;
   w.tiles = (rows + kRepackRows - 1) / kRepackRows;
   w.tile_bytes = ops.tile_bytes(cols);
-  try {
-    w.data.resize(static_cast<size_t>(w.tiles) * w.tile_bytes);
-  } catch (const std::bad_alloc&) {
-    return Status::error("repack: cannot allocate " + std::to_string(w.tiles * w.tile_bytes) + " bytes for a " +
-                         t->name + " " + std::to_string(rows) + "x" + std::to_string(cols) + " weight");
+  const size_t bytes = static_cast<size_t>(w.tiles) * w.tile_bytes;
+  const std::string what = std::string(t->name) + " " + std::to_string(rows) + "x" + std::to_string(cols) + " weight";
+  if (arena != nullptr) {
+    Result<SharedBytes> block = arena->allocate(bytes);
+    if (!block) return block.status().with_context("repack: " + what);
+    w.data = std::move(block).value();
+  } else {
+    try {
+      w.data = SharedBytes::own(AlignedBuffer(bytes));
+    } catch (const std::bad_alloc&) {
+      return Status::error("repack: cannot allocate " + std::to_string(bytes) + " bytes for a " + what);
+    }
   }
   const auto* src = static_cast<const uint8_t*>(data);
   auto pack = [&](int64_t begin, int64_t end) {

@@ -19,8 +19,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/aligned_buffer.h"
 #include "core/status.h"
+#include "core/weight_arena.h"
 #include "kernels/ggml_type.h"
 
 namespace edgellm {
@@ -61,12 +61,12 @@ struct RepackOps {
   int64_t max_tokens = 1;  // gemv takes 1..max_tokens tokens; more go to the GEMM (or several gemv calls)
 };
 
-// A weight matrix in a family's tile layout. Move-only; immutable after repack_weight.
+// A weight matrix in a family's tile layout; immutable after repack_weight. Copies share the tiles.
 struct RepackedWeight {
   const RepackOps* ops = nullptr;
   int64_t rows = 0, cols = 0, tiles = 0;
   size_t tile_bytes = 0;
-  AlignedBuffer data;  // tiles × tile_bytes
+  SharedBytes data;  // tiles × tile_bytes, 64-byte aligned: a buffer of its own or a block of a model's arena
   const uint8_t* tile(int64_t t) const { return data.data() + static_cast<size_t>(t) * tile_bytes; }
 };
 
@@ -78,10 +78,11 @@ const RepackOps* repack_ops_best(GgmlType type);
 // False when EDGELLM_REPACK=off (read once).
 bool repack_enabled();
 
-// Packs a whole matrix (rows × cols, GGUF rows row_stride bytes apart). Errors name the problem (cols not a
-// multiple of the block, a null source, allocation failure).
+// Packs a whole matrix (rows × cols, GGUF rows row_stride bytes apart). The tiles come from `arena` when given
+// (a model's matrices one after another on huge pages, core/weight_arena.h), else from a buffer of their own.
+// Errors name the problem (cols not a multiple of the block, a null source, allocation failure).
 Result<RepackedWeight> repack_weight(const RepackOps& ops, const void* data, int64_t rows, int64_t cols,
-                                     size_t row_stride);
+                                     size_t row_stride, WeightArena* arena = nullptr);
 
 // Bytes of the per-thread buffer repack_gemm needs: one tile unpacked to GGUF rows.
 size_t repack_gemm_buffer_bytes(const RepackedWeight& w);

@@ -1,6 +1,7 @@
 // Tensor lookup and validation shared by the architecture files.
 #include <string>
 
+#include "core/weight_arena.h"
 #include "kernels/type_traits.h"
 #include "model/model.h"
 
@@ -39,7 +40,8 @@ Result<const GgufTensorInfo*> find_shaped(const GgufFile& f, const std::string& 
 
 std::string layer_tensor(int i, const char* suffix) { return "blk." + std::to_string(i) + "." + suffix; }
 
-Result<Linear> load_matrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols) {
+Result<Linear> load_matrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols,
+                           WeightArena* arena) {
   EL_ASSIGN_OR_RETURN(const GgufTensorInfo* t, find_shaped(f, name, {cols, rows}));
   WeightView w;
   w.type = t->type();
@@ -47,7 +49,7 @@ Result<Linear> load_matrix(const GgufFile& f, const std::string& name, int64_t r
   w.cols = cols;
   w.data = t->data;
   w.row_stride = row_bytes(*type_traits(t->type_id), cols);
-  Result<Linear> lin = Linear::prepare(w);
+  Result<Linear> lin = Linear::prepare(w, arena);
   if (!lin) return lin.status().with_context(name);
   return lin;
 }
@@ -86,18 +88,20 @@ Status load_llama_style(const GgufFile& f, const ArchFeatures& feat, Transformer
                          std::to_string(hp.n_embd) + ", n_vocab]");
   }
   hp.n_vocab = static_cast<int>(emb->dims[1]);
-  EL_ASSIGN_OR_RETURN(Linear embd, load_matrix(f, "token_embd.weight", hp.n_vocab, hp.n_embd));
-  m->tok_embd = embd.weight();
+  // The row-interleaved copies of all matrices go one after another into one huge-page arena in the order a
+  // decode step reads them (layer by layer, then the output head), so a token's weight stream is contiguous.
+  // The arena goes when loading is done; the blocks live as long as the Linears sharing them.
+  WeightArena arena;
 
   const int64_t d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim(), ff = hp.n_ff;
   m->layers.resize(static_cast<size_t>(hp.n_layer));
   for (int i = 0; i < hp.n_layer; ++i) {
     LayerWeights& l = m->layers[static_cast<size_t>(i)];
     EL_ASSIGN_OR_RETURN(l.attn_norm, load_vector(f, layer_tensor(i, "attn_norm.weight"), d));
-    EL_ASSIGN_OR_RETURN(l.wq, load_matrix(f, layer_tensor(i, "attn_q.weight"), qd, d));
-    EL_ASSIGN_OR_RETURN(l.wk, load_matrix(f, layer_tensor(i, "attn_k.weight"), kvd, d));
-    EL_ASSIGN_OR_RETURN(l.wv, load_matrix(f, layer_tensor(i, "attn_v.weight"), kvd, d));
-    EL_ASSIGN_OR_RETURN(l.wo, load_matrix(f, layer_tensor(i, "attn_output.weight"), d, qd));
+    EL_ASSIGN_OR_RETURN(l.wq, load_matrix(f, layer_tensor(i, "attn_q.weight"), qd, d, &arena));
+    EL_ASSIGN_OR_RETURN(l.wk, load_matrix(f, layer_tensor(i, "attn_k.weight"), kvd, d, &arena));
+    EL_ASSIGN_OR_RETURN(l.wv, load_matrix(f, layer_tensor(i, "attn_v.weight"), kvd, d, &arena));
+    EL_ASSIGN_OR_RETURN(l.wo, load_matrix(f, layer_tensor(i, "attn_output.weight"), d, qd, &arena));
     if (feat.qkv_bias) {
       EL_ASSIGN_OR_RETURN(l.bq, load_vector(f, layer_tensor(i, "attn_q.bias"), qd));
       EL_ASSIGN_OR_RETURN(l.bk, load_vector(f, layer_tensor(i, "attn_k.bias"), kvd));
@@ -108,16 +112,22 @@ Status load_llama_style(const GgufFile& f, const ArchFeatures& feat, Transformer
       EL_ASSIGN_OR_RETURN(l.k_norm, load_vector(f, layer_tensor(i, "attn_k_norm.weight"), hp.head_dim));
     }
     EL_ASSIGN_OR_RETURN(l.ffn_norm, load_vector(f, layer_tensor(i, "ffn_norm.weight"), d));
-    EL_ASSIGN_OR_RETURN(l.w_gate, load_matrix(f, layer_tensor(i, "ffn_gate.weight"), ff, d));
-    EL_ASSIGN_OR_RETURN(l.w_up, load_matrix(f, layer_tensor(i, "ffn_up.weight"), ff, d));
-    EL_ASSIGN_OR_RETURN(l.w_down, load_matrix(f, layer_tensor(i, "ffn_down.weight"), d, ff));
+    EL_ASSIGN_OR_RETURN(l.w_gate, load_matrix(f, layer_tensor(i, "ffn_gate.weight"), ff, d, &arena));
+    EL_ASSIGN_OR_RETURN(l.w_up, load_matrix(f, layer_tensor(i, "ffn_up.weight"), ff, d, &arena));
+    EL_ASSIGN_OR_RETURN(l.w_down, load_matrix(f, layer_tensor(i, "ffn_down.weight"), d, ff, &arena));
   }
   EL_ASSIGN_OR_RETURN(m->output_norm, load_vector(f, "output_norm.weight", d));
   m->tied_output = f.find_tensor("output.weight") == nullptr;
+  // The token embedding is a Linear only to validate it (and, when tied, to be the output head): prepared last so
+  // its copy follows the layers in the arena.
   if (m->tied_output) {
-    m->output = embd;
+    EL_ASSIGN_OR_RETURN(Linear embd, load_matrix(f, "token_embd.weight", hp.n_vocab, hp.n_embd, &arena));
+    m->tok_embd = embd.weight();
+    m->output = std::move(embd);
   } else {
-    EL_ASSIGN_OR_RETURN(m->output, load_matrix(f, "output.weight", hp.n_vocab, d));
+    EL_ASSIGN_OR_RETURN(m->output, load_matrix(f, "output.weight", hp.n_vocab, d, &arena));
+    EL_ASSIGN_OR_RETURN(Linear embd, load_matrix(f, "token_embd.weight", hp.n_vocab, hp.n_embd));
+    m->tok_embd = embd.weight();
   }
   return Status::ok();
 }

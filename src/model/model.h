@@ -42,8 +42,10 @@ Result<std::unique_ptr<TransformerModel>> load_transformer(const GgufFile& file)
 
 // Tensor helpers the architecture files share. Names are llama.cpp's ("blk.3.attn_q.weight").
 // A 2-D weight with `rows` output and `cols` input features (GGUF dims {cols, rows}), whose type edgellm
-// can compute with. Errors name the tensor and both shapes, or the unsupported type.
-Result<Linear> load_matrix(const GgufFile& file, const std::string& name, int64_t rows, int64_t cols);
+// can compute with. Errors name the tensor and both shapes, or the unsupported type. Load-time weight copies
+// come from `arena` when given (one per model, matrices in decode order: core/weight_arena.h).
+Result<Linear> load_matrix(const GgufFile& file, const std::string& name, int64_t rows, int64_t cols,
+                           WeightArena* arena = nullptr);
 // A 1-D F32/F16/BF16 vector of n elements, as floats.
 Result<std::vector<float>> load_vector(const GgufFile& file, const std::string& name, int64_t n);
 // Same, but an absent tensor gives an empty vector.
