@@ -102,8 +102,9 @@ void BM_Attn(benchmark::State& state, Variant variant, bool hot, int threads) {
   const Caches caches(ctx, hot);
   const F16OpKernels kern = variant == Variant::kRowwise ? f16_op_kernels_rowwise() : f16_op_kernels();
   const std::vector<float> q = bench::random_floats(kHeads * kHeadDim, 5);
-  std::vector<float> out(kHeads * kHeadDim), scores(static_cast<size_t>(
-      std::max<int64_t>(threads * kGroup * ctx, attention_scratch_floats(kHeads, kKvHeads, kHeadDim, ctx, threads))));
+  std::vector<float> out(kHeads * kHeadDim),
+      scores(static_cast<size_t>(std::max<int64_t>(
+          threads * kGroup * ctx, attention_scratch_floats(kHeads, kKvHeads, kHeadDim, ctx, threads))));
   ThreadPool pool(threads);
   AttentionArgs a;
   a.q = q.data();

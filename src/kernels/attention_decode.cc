@@ -11,7 +11,8 @@
 // not depend on which thread computed a chunk.
 // 1B shape, bench/attention_bench.cc, same process, loaded shared machine (per token, 16 layers, thread CPU time):
 //   one thread   ctx 640 1.21-1.31 (session 5's kernel and prefetch) -> 1.11-1.13 ms (18 GB/s),
-//                8192 12.5-13.3 -> 11.9 ms (22 GB/s); the stream read ran at 43 GB/s. From L2 (ctx 256, 0.33 ms) the
+//                8192 12.5-13.3 -> 11.9-12.1 ms (21 GB/s); the stream read ran at 43-47 GB/s. The chunks and the
+//                merge cost ~5 % at ctx 640 against one whole-context call of this kernel (1.06 vs 1.01 ms), ~0 at 8192. From L2 (ctx 256, 0.33 ms) the
 //                arithmetic alone is ~70 % of the DRAM time: a zmm FMA per 16 lanes for every key and value element
 //                and query head (4·32·64 flops per position and layer) plus the transpose-reduce of the scores.
 // Highway 1.0.3 expresses all of it (F16 widening, transpose-reduce, vector exp); no per-ISA intrinsics.
@@ -58,10 +59,10 @@ constexpr int64_t kAheadRows = kBlock;
 // the per-KV-head kernels; without any prefetch, 3.2 ms; column order, each KV head's own slice of the rows: no
 // better than the per-KV-head kernels.)
 struct Ahead {
-  const char* p;       // the next K line to request
-  const char* end;     // the end of this segment (or of the rows the call may read)
-  int64_t v_minus_k;   // bytes from a K line to the same line of V
-  int64_t per_call;    // lines per Step(), 0 to skip (later head blocks and pieces of a KV head)
+  const char* p;      // the next K line to request
+  const char* end;    // the end of this segment (or of the rows the call may read)
+  int64_t v_minus_k;  // bytes from a K line to the same line of V
+  int64_t per_call;   // lines per Step(), 0 to skip (later head blocks and pieces of a KV head)
 
   HWY_INLINE void Step() {
     for (int64_t t = 0; t < per_call && p < end; ++t, p += 64) {

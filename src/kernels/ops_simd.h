@@ -44,9 +44,10 @@ struct F16OpKernels {
   void (*softmax)(float* x, int64_t n);
   // Decode attention with the positions in the outer loop (attention_decode.cc): the rows are read front to back
   // once, for all KV heads of the run, with a running (online) softmax instead of stored scores, so it needs no
-  // scratch of its own (chunk > 0: the partial results go to the caller's part buffers). Returns false, writing nothing, where the target has no such kernel (scalable targets and SCALAR,
-  // head sizes below one vector, more than 128 query heads per KV head); the caller then runs scores, softmax and
-  // weighted_sum. With n_kv = 0 it only answers whether it would run for hd and g.
+  // scratch of its own (chunk > 0: the partial results go to the caller's part buffers). Returns false, writing
+  // nothing, where the target has no such kernel (scalable targets and SCALAR, head sizes below one vector, more than
+  // 128 query heads per KV head); the caller then runs scores, softmax and weighted_sum. With n_kv = 0 it only answers
+  // whether it would run for hd and g.
   bool (*decode)(const DecodeAttnSlice& s);
   // Combines the partial results decode left for s (chunk > 0, the same n, chunk, g, hd and part pointers; k and v
   // unused) into out for query heads [h0, h1): the chunks in ascending order, each weighted by exp(m_i − max m),

@@ -331,7 +331,8 @@ TEST(AttentionKernels, DecodeChunksMergeToReference) {
       for_each_hwy_target(&f16_ops_dispatched_target, [&] {
         const F16OpKernels kern = f16_op_kernels_for_chosen_target();
         std::vector<float> first;
-        for (int64_t split : {int64_t{0}, parts / 2, parts - 1}) {  // chunks [0, split) in one call, the rest in another
+        // Chunks [0, split) in one call, the rest in another.
+        for (int64_t split : {int64_t{0}, parts / 2, parts - 1}) {
           DecodeAttnSlice s = base;
           s.chunk = chunk;
           s.part_stride = heads * (hd + 2) + 3;
