@@ -12,9 +12,10 @@
 // 1B shape, bench/attention_bench.cc, same process, loaded shared machine (per token, 16 layers, thread CPU time):
 //   one thread   ctx 640 1.21-1.31 (session 5's kernel and prefetch) -> 1.11-1.13 ms (18 GB/s),
 //                8192 12.5-13.3 -> 11.9-12.1 ms (21 GB/s); the stream read ran at 43-47 GB/s. The chunks and the
-//                merge cost ~5 % at ctx 640 against one whole-context call of this kernel (1.06 vs 1.01 ms), ~0 at 8192. From L2 (ctx 256, 0.33 ms) the
-//                arithmetic alone is ~70 % of the DRAM time: a zmm FMA per 16 lanes for every key and value element
-//                and query head (4·32·64 flops per position and layer) plus the transpose-reduce of the scores.
+//                merge cost ~5 % at ctx 640 against one whole-context call of this kernel (1.06 vs 1.01 ms), ~0 at
+//                8192. From L2 (ctx 256, 0.33 ms) the arithmetic alone is ~70 % of the DRAM time: a zmm FMA per 16
+//                lanes for every key and value element and query head (4·32·64 flops per position and layer) plus
+//                the transpose-reduce of the scores.
 // Highway 1.0.3 expresses all of it (F16 widening, transpose-reduce, vector exp); no per-ISA intrinsics.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/attention_decode.cc"
