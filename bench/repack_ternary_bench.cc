@@ -138,21 +138,21 @@ BENCHMARK(bench::stream_read)->Name("BM_StreamRead");
 int register_all() {
   const Shape shapes[] = {{2048, 2048}, {8192, 2048}, {2048, 8192}, {32000, 2048}, {14336, 4096}};
   for (GgmlType type : {GgmlType::TQ2_0, GgmlType::TQ1_0}) {
-    benchmark::RegisterBenchmark((std::string("Hot/") + type_traits(type)->name + "/1024x2048").c_str(),
-                                 BM_RepackHot, type, Shape{1024, 2048});
+    benchmark::RegisterBenchmark((std::string("Hot/") + type_traits(type)->name + "/1024x2048").c_str(), BM_RepackHot,
+                                 type, Shape{1024, 2048});
     for (const Shape& s : shapes) {
-      const std::string shape = std::string(type_traits(type)->name) + "/" + std::to_string(s.rows) + "x" +
-                                std::to_string(s.cols);
+      const std::string shape =
+          std::string(type_traits(type)->name) + "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols);
       benchmark::RegisterBenchmark(("Lut/" + shape).c_str(), BM_Lut, type, s);
       for (int64_t tokens : {1, 4})
-        benchmark::RegisterBenchmark(("Repack/" + shape + "/tokens:" + std::to_string(tokens)).c_str(), BM_Repack,
-                                     type, RepackIsa::kAvx512Vnni, s, tokens);
+        benchmark::RegisterBenchmark(("Repack/" + shape + "/tokens:" + std::to_string(tokens)).c_str(), BM_Repack, type,
+                                     RepackIsa::kAvx512Vnni, s, tokens);
       if (type != GgmlType::TQ2_0) continue;
       // The 256-bit kernels (CPUs without AVX-512), forced here.
       benchmark::RegisterBenchmark(("RepackAvxVnni/" + shape + "/tokens:1").c_str(), BM_Repack, type,
                                    RepackIsa::kAvxVnni, s, int64_t{1});
-      benchmark::RegisterBenchmark(("RepackAvx2/" + shape + "/tokens:1").c_str(), BM_Repack, type, RepackIsa::kAvx2,
-                                   s, int64_t{1});
+      benchmark::RegisterBenchmark(("RepackAvx2/" + shape + "/tokens:1").c_str(), BM_Repack, type, RepackIsa::kAvx2, s,
+                                   int64_t{1});
     }
   }
   return 0;

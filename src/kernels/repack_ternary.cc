@@ -162,7 +162,6 @@ const RepackOps kTq1Avx512 = [] {
 
 }  // namespace
 
-
 size_t tq2_act_row_bytes(int64_t cols) { return round64(static_cast<size_t>(cols / kTqBlock) * 264); }
 
 const RepackOps* repack_ternary_ops(GgmlType type, RepackIsa isa) {

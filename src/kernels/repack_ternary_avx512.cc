@@ -57,8 +57,8 @@ EL_TARGET_VNNI inline __m512i dpbusd_bcast(__m512i acc, __m512i w, const uint8_t
 
 // One tile, T tokens: y[t * y_stride + r] for the rows in mask m.
 template <int T, int64_t kAhead>
-EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts,
-                                size_t act_stride, float* y, int64_t y_stride, __mmask16 m) {
+EL_TARGET_VNNI void tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride, float* y,
+                                int64_t y_stride, __mmask16 m) {
   const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C), m2 = _mm512_set1_epi8(0x30),
                 m3 = _mm512_set1_epi8(static_cast<char>(0xC0));
   __m512 sum[T];
@@ -156,8 +156,8 @@ EL_TARGET_VNNI inline __m512i lookup256(const __m512i* t, __m512i q, __mmask64 h
 // Digit 4 has its own accumulator (added unscaled at the end) rather than sharing digit 0's: 12 fewer dependent
 // vpdpbusd per block. (Splitting every accumulator by word parity for one token measured no faster.)
 template <int T, int64_t kAhead>
-EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride,
-                                    float* y, int64_t y_stride, __mmask16 m) {
+EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8_t* acts, size_t act_stride, float* y,
+                                    int64_t y_stride, __mmask16 m) {
   __m512i packed[4];
   for (int h = 0; h < 4; ++h) packed[h] = _mm512_load_si512(kTrits.packed + 64 * h);
   const __m512i last = _mm512_load_si512(kTrits.last);
@@ -192,8 +192,7 @@ EL_TARGET_VNNI void tq1_tile_tokens(const uint8_t* tile, int64_t nb, const uint8
       }
       if (w < kTq1Words - 1) {  // the qh word holds 4 digits
         const __m512i d4 = _mm512_permutexvar_epi8(q, last);
-        for (int t = 0; t < T; ++t)
-          a[t][4] = dpbusd_bcast(a[t][4], d4, x[t] + 4 * tq1_step(w, 4));
+        for (int t = 0; t < T; ++t) a[t][4] = dpbusd_bcast(a[t][4], d4, x[t] + 4 * tq1_step(w, 4));
       }
     }
     const __m512 ws = _mm512_cvtph_ps(

@@ -102,66 +102,67 @@ void check_raw_blocks(GgmlType type, size_t block_bytes, float (*reference)(int6
   for (const RepackOps* ops : all) {
     // 256, 512, 768 (an odd last block pair) and 2048 columns (the 1B shape; long accumulator chains).
     for (int64_t nb : {1, 2, 3, 8})
-    for (int64_t n_rows : {1, 3, 17}) {
-      const int64_t cols = nb * kTqBlock;
-      const size_t row = static_cast<size_t>(nb) * block_bytes;
-      std::vector<uint8_t> m(row * static_cast<size_t>(n_rows));
-      for (int64_t r = 0; r < n_rows; ++r)
-        for (int64_t b = 0; b < nb; ++b) {
-          uint8_t* blk = m.data() + static_cast<size_t>(r) * row + b * block_bytes;
-          for (size_t i = 0; i + 2 < block_bytes; ++i) blk[i] = static_cast<uint8_t>(byte(rng));
-          const uint16_t d = fp32_to_fp16(scale(rng));
-          std::memcpy(blk + block_bytes - 2, &d, 2);
-        }
-      auto packed = repack_weight(*ops, m.data(), n_rows, cols, row);
-      ASSERT_TRUE(packed.is_ok()) << packed.status().message();
-      std::vector<uint8_t> back(row * kRepackRows);
-      for (int64_t tile = 0; tile < packed->tiles; ++tile) {
-        const int n = static_cast<int>(std::min<int64_t>(kRepackRows, n_rows - tile * kRepackRows));
-        ops->unpack_tile(packed->tile(tile), n, cols, back.data(), row);
-        const uint8_t* orig = m.data() + static_cast<size_t>(tile * kRepackRows) * row;
-        if (type != GgmlType::TQ1_0) {
-          ASSERT_EQ(std::memcmp(back.data(), orig, row * static_cast<size_t>(n)), 0);
-          continue;
-        }
-        // TQ1_0 tiles hold the digits, not the bytes (repack_ternary.h): the same trits and the same scale bits.
-        for (size_t at = 0; at < row * static_cast<size_t>(n); at += block_bytes) {
-          int8_t want[kTqBlock], got[kTqBlock];
-          tq1_0_decode(orig + at, want);
-          tq1_0_decode(back.data() + at, got);
-          ASSERT_EQ(std::memcmp(got, want, sizeof(want)), 0) << "cols " << cols << " block at " << at;
-          ASSERT_EQ(std::memcmp(back.data() + at + 52, orig + at + 52, 2), 0) << "cols " << cols << " block at " << at;
-        }
-      }
-      // Activations at the int8 extremes, mostly alternating, so the int32 sums are as large as they get; bsums
-      // hold the group sums as in any Q8_K row (the expansion takes the block sum from them).
-      std::vector<BlockQ8_K> x(static_cast<size_t>(nb * ops->max_tokens));
-      for (size_t k = 0; k < x.size(); ++k) {
-        x[k].d = 0.01f * static_cast<float>(k + 1);
-        for (int i = 0; i < kQK_K; ++i)
-          x[k].qs[i] = static_cast<int8_t>(i % 3 == 0 ? -128 : i % 3 == 1 ? 127 : byte(rng) - 128);
-        for (int g = 0; g < kQK_K / 16; ++g) {
-          int sum = 0;
-          for (int i = 0; i < 16; ++i) sum += x[k].qs[16 * g + i];
-          x[k].bsums[g] = static_cast<int16_t>(sum);
-        }
-      }
-      const size_t arow = ops->act_row_bytes(cols);
-      AlignedBuffer acts(arow * static_cast<size_t>(ops->max_tokens));
-      for (int64_t t = 0; t < ops->max_tokens; ++t)
-        ops->expand_acts(&x[static_cast<size_t>(t * nb)], cols, acts.data() + t * arow);
-      for (int64_t n_tokens = 1; n_tokens <= ops->max_tokens; ++n_tokens) {
-        std::vector<float> y(static_cast<size_t>(n_tokens * n_rows), NAN);
-        ops->gemv(*packed, 0, packed->tiles, acts.data(), arow, n_tokens, y.data(), n_rows);
-        for (int64_t t = 0; t < n_tokens; ++t)
-          for (int64_t r = 0; r < n_rows; ++r) {
-            const float want =
-                reference(cols, m.data() + static_cast<size_t>(r) * row, &x[static_cast<size_t>(t * nb)]);
-            EXPECT_NEAR(y[t * n_rows + r], want, 1e-5f * (1.0f + std::fabs(want)) + 2e-3f)
-                << "cols " << cols << " rows " << n_rows << " tokens " << n_tokens << " token " << t << " row " << r;
+      for (int64_t n_rows : {1, 3, 17}) {
+        const int64_t cols = nb * kTqBlock;
+        const size_t row = static_cast<size_t>(nb) * block_bytes;
+        std::vector<uint8_t> m(row * static_cast<size_t>(n_rows));
+        for (int64_t r = 0; r < n_rows; ++r)
+          for (int64_t b = 0; b < nb; ++b) {
+            uint8_t* blk = m.data() + static_cast<size_t>(r) * row + b * block_bytes;
+            for (size_t i = 0; i + 2 < block_bytes; ++i) blk[i] = static_cast<uint8_t>(byte(rng));
+            const uint16_t d = fp32_to_fp16(scale(rng));
+            std::memcpy(blk + block_bytes - 2, &d, 2);
           }
+        auto packed = repack_weight(*ops, m.data(), n_rows, cols, row);
+        ASSERT_TRUE(packed.is_ok()) << packed.status().message();
+        std::vector<uint8_t> back(row * kRepackRows);
+        for (int64_t tile = 0; tile < packed->tiles; ++tile) {
+          const int n = static_cast<int>(std::min<int64_t>(kRepackRows, n_rows - tile * kRepackRows));
+          ops->unpack_tile(packed->tile(tile), n, cols, back.data(), row);
+          const uint8_t* orig = m.data() + static_cast<size_t>(tile * kRepackRows) * row;
+          if (type != GgmlType::TQ1_0) {
+            ASSERT_EQ(std::memcmp(back.data(), orig, row * static_cast<size_t>(n)), 0);
+            continue;
+          }
+          // TQ1_0 tiles hold the digits, not the bytes (repack_ternary.h): the same trits and the same scale bits.
+          for (size_t at = 0; at < row * static_cast<size_t>(n); at += block_bytes) {
+            int8_t want[kTqBlock], got[kTqBlock];
+            tq1_0_decode(orig + at, want);
+            tq1_0_decode(back.data() + at, got);
+            ASSERT_EQ(std::memcmp(got, want, sizeof(want)), 0) << "cols " << cols << " block at " << at;
+            ASSERT_EQ(std::memcmp(back.data() + at + 52, orig + at + 52, 2), 0)
+                << "cols " << cols << " block at " << at;
+          }
+        }
+        // Activations at the int8 extremes, mostly alternating, so the int32 sums are as large as they get; bsums
+        // hold the group sums as in any Q8_K row (the expansion takes the block sum from them).
+        std::vector<BlockQ8_K> x(static_cast<size_t>(nb * ops->max_tokens));
+        for (size_t k = 0; k < x.size(); ++k) {
+          x[k].d = 0.01f * static_cast<float>(k + 1);
+          for (int i = 0; i < kQK_K; ++i)
+            x[k].qs[i] = static_cast<int8_t>(i % 3 == 0 ? -128 : i % 3 == 1 ? 127 : byte(rng) - 128);
+          for (int g = 0; g < kQK_K / 16; ++g) {
+            int sum = 0;
+            for (int i = 0; i < 16; ++i) sum += x[k].qs[16 * g + i];
+            x[k].bsums[g] = static_cast<int16_t>(sum);
+          }
+        }
+        const size_t arow = ops->act_row_bytes(cols);
+        AlignedBuffer acts(arow * static_cast<size_t>(ops->max_tokens));
+        for (int64_t t = 0; t < ops->max_tokens; ++t)
+          ops->expand_acts(&x[static_cast<size_t>(t * nb)], cols, acts.data() + t * arow);
+        for (int64_t n_tokens = 1; n_tokens <= ops->max_tokens; ++n_tokens) {
+          std::vector<float> y(static_cast<size_t>(n_tokens * n_rows), NAN);
+          ops->gemv(*packed, 0, packed->tiles, acts.data(), arow, n_tokens, y.data(), n_rows);
+          for (int64_t t = 0; t < n_tokens; ++t)
+            for (int64_t r = 0; r < n_rows; ++r) {
+              const float want =
+                  reference(cols, m.data() + static_cast<size_t>(r) * row, &x[static_cast<size_t>(t * nb)]);
+              EXPECT_NEAR(y[t * n_rows + r], want, 1e-5f * (1.0f + std::fabs(want)) + 2e-3f)
+                  << "cols " << cols << " rows " << n_rows << " tokens " << n_tokens << " token " << t << " row " << r;
+            }
+        }
       }
-    }
   }
 }
 
