@@ -214,6 +214,25 @@ DecodeAttnSlice decode_slice(int64_t n, int64_t hd, int64_t g, int64_t n_kv, con
   return s;
 }
 
+// attention() arguments for one token at position n − 1 over n cached F16 rows of n_head_kv·hd values.
+AttentionArgs decode_args(const float* q, const uint16_t* k, const uint16_t* v, float* out, int64_t n, int64_t n_head,
+                          int64_t n_head_kv, int64_t hd, float scale, float* scratch, int64_t scratch_stride) {
+  AttentionArgs a;
+  a.q = q;
+  a.k = k;
+  a.v = v;
+  a.out = out;
+  a.n_tokens = 1;
+  a.pos0 = static_cast<int>(n - 1);
+  a.n_head = static_cast<int>(n_head);
+  a.n_head_kv = static_cast<int>(n_head_kv);
+  a.head_dim = static_cast<int>(hd);
+  a.scale = scale;
+  a.scratch = scratch;
+  a.scratch_stride = scratch_stride;
+  return a;
+}
+
 // Targets that must run the decode kernel for heads of at least 16 floats: every fixed-width one (x86's AVX3, AVX2,
 // SSE4, SSSE3; ARM's NEON); scalable (SVE) and scalar targets decline by design.
 int fixed_width_targets() {
@@ -289,20 +308,7 @@ TEST(AttentionKernels, DecodeRescalesAcrossBlocks) {
     ThreadPool pool(2);
     std::vector<float> out(static_cast<size_t>(g * hd)),
         scratch(static_cast<size_t>(attention_scratch_floats(g, 1, hd, n, 2)));
-    AttentionArgs a;
-    a.q = q.data();
-    a.k = k.data();
-    a.v = v.data();
-    a.out = out.data();
-    a.n_tokens = 1;
-    a.pos0 = n - 1;
-    a.n_head = g;
-    a.n_head_kv = 1;
-    a.head_dim = hd;
-    a.scale = 1.0f;
-    a.scratch = scratch.data();
-    a.scratch_stride = g * n;
-    attention(a, pool);
+    attention(decode_args(q.data(), k.data(), v.data(), out.data(), n, g, 1, hd, 1.0f, scratch.data(), g * n), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], e.want[i], e.bound[i]) << "attention() at " << i;
   }
 }
@@ -398,20 +404,9 @@ TEST(AttentionKernels, DecodeThreadsGiveIdenticalResults) {
         std::vector<float> scratch(static_cast<size_t>(attention_scratch_floats(n_head, n_head_kv, hd, n, threads)));
         std::vector<float>& out = outs[threads - 1];
         out.assign(static_cast<size_t>(n_head) * hd, kGuard);
-        AttentionArgs a;
-        a.q = q.data();
-        a.k = k.data();
-        a.v = v.data();
-        a.out = out.data();
-        a.n_tokens = 1;
-        a.pos0 = n - 1;
-        a.n_head = n_head;
-        a.n_head_kv = n_head_kv;
-        a.head_dim = hd;
-        a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-        a.scratch = scratch.data();
-        a.scratch_stride = stride;
-        attention(a, pool);
+        attention(decode_args(q.data(), k.data(), v.data(), out.data(), n, n_head, n_head_kv, hd,
+                              1.0f / std::sqrt(static_cast<float>(hd)), scratch.data(), stride),
+                  pool);
       }
       EXPECT_EQ(outs[0], outs[1]) << "2 threads, heads " << n_head << "/" << n_head_kv << " n " << n;
       EXPECT_EQ(outs[0], outs[2]) << "3 threads, heads " << n_head << "/" << n_head_kv << " n " << n;
