@@ -38,6 +38,7 @@
 #include <cstdint>
 
 #include "kernels/repack.h"
+#include "kernels/tq.h"
 
 namespace edgellm {
 
@@ -45,16 +46,10 @@ constexpr size_t kTq2TileBlockBytes = 1024;  // codes of one 256-column block of
 constexpr int kTq1Words = 13;                // 4-byte words of trits per TQ1_0 block row (qs[48], qh[4])
 constexpr size_t kTq1TileBlockBytes = 64 * kTq1Words;
 
-// ggml's digit n (0..4, 0 the most significant) of a TQ1_0 byte q: ((q · 3^n) mod 256 · 3) >> 8, in 0..2.
-constexpr int tq1_ggml_digit(int q, int n) {
-  int p = 1;
-  for (int i = 0; i < n; ++i) p *= 3;
-  return (((q * p) & 255) * 3) >> 8;
-}
 // The tile byte of GGUF byte q (layout above).
 constexpr uint8_t tq1_tile_byte(int q) {
-  const int c = tq1_ggml_digit(q, 0) + 3 * tq1_ggml_digit(q, 1) + 9 * tq1_ggml_digit(q, 2) + 27 * tq1_ggml_digit(q, 3);
-  return static_cast<uint8_t>((c % 4) * 64 + 21 * tq1_ggml_digit(q, 4) + c / 4);
+  const int c = tq1_digit(q, 0) + 3 * tq1_digit(q, 1) + 9 * tq1_digit(q, 2) + 27 * tq1_digit(q, 3);
+  return static_cast<uint8_t>((c % 4) * 64 + 21 * tq1_digit(q, 4) + c / 4);
 }
 // Digit n of tile byte e (e from tq1_tile_byte; other codes give digits of no byte).
 constexpr int tq1_tile_digit(int e, int n) {

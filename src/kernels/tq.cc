@@ -16,12 +16,7 @@
 namespace edgellm {
 namespace {
 
-constexpr uint8_t kPow3[6] = {1, 3, 9, 27, 81, 243};
-
-int8_t trit(uint8_t byte, int n) {
-  const auto q = static_cast<uint8_t>(byte * kPow3[n]);
-  return static_cast<int8_t>(((static_cast<uint16_t>(q) * 3) >> 8) - 1);
-}
+int8_t trit(uint8_t byte, int n) { return static_cast<int8_t>(tq1_digit(byte, n) - 1); }
 
 float half_at(const uint8_t* p) {
   uint16_t h;

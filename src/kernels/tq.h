@@ -13,6 +13,11 @@ constexpr int kTqBlock = 256;
 constexpr int kTq1Bytes = 54;  // qs[48] (5 trits per byte), qh[4] (4 trits per byte), fp16 d
 constexpr int kTq2Bytes = 66;  // qs[64] (4 × 2-bit codes per byte), fp16 d
 
+// Trit n (0..4, 0 the most significant) of a TQ1_0 byte q as a digit 0..2 (value = digit − 1): the byte is a
+// base-3 fraction scaled to 256, so multiplying by 3^n and taking the high part of · 3 extracts it.
+constexpr uint8_t kTq1Pow3[5] = {1, 3, 9, 27, 81};
+constexpr int tq1_digit(int q, int n) { return (((q * kTq1Pow3[n]) & 255) * 3) >> 8; }
+
 // The 256 ternary values t[i] in {-1, 0, 1} of one block, in element order, and the block's scale.
 float tq1_0_decode(const uint8_t* block, int8_t* t);
 float tq2_0_decode(const uint8_t* block, int8_t* t);

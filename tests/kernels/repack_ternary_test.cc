@@ -81,8 +81,8 @@ TEST(RepackTernary, Tq1RecodingKeepsEveryByteDigits) {
   for (int q = 0; q < 256; ++q) {
     const int e = tq1_tile_byte(q);
     for (int n = 0; n < 5; ++n) {
-      EXPECT_EQ(tq1_tile_digit(e, n), tq1_ggml_digit(q, n)) << "byte " << q << " digit " << n;
-      EXPECT_EQ(tq1_ggml_digit(tq1_gguf_byte(e), n), tq1_ggml_digit(q, n)) << "byte " << q << " digit " << n;
+      EXPECT_EQ(tq1_tile_digit(e, n), tq1_digit(q, n)) << "byte " << q << " digit " << n;
+      EXPECT_EQ(tq1_digit(tq1_gguf_byte(e), n), tq1_digit(q, n)) << "byte " << q << " digit " << n;
     }
   }
   EXPECT_EQ(tq1_tile_byte(0), 0);  // zero rows padding a tile stay zero
